@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The harness of cgroup driver data: builds a Rust-enabled 6.12 kernel with
+# this repository's patches and overlay, boots it under QEMU with virtme-ng
+# and runs the tests or the demo in the guest. See README.md.
+
+H := harness
+OUT := $(CURDIR)/build/out
+
+.PHONY: all deps tree kernel check demo clean
+all: kernel
+
+deps:
+	@$(H)/deps.sh
+
+tree: deps
+	@$(H)/tree.sh
+
+kernel: tree
+	@$(H)/kernel.sh
+
+check: kernel
+	@rm -rf $(OUT)/check
+	@$(H)/boot.sh $(OUT)/check $(CURDIR)/$(H)/guest-check.sh
+	@$(H)/summary.py $(OUT)/check
+
+demo: kernel
+	@rm -rf $(OUT)/demo
+	@$(H)/boot.sh $(OUT)/demo $(CURDIR)/$(H)/guest-demo.sh
+
+clean:
+	rm -rf build

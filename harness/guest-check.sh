@@ -1,0 +1,41 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the guest: the kselftests, then a kmemleak scan, leaving every
+# result in $1 for harness/summary.py to read on the host.
+# Usage: guest-check.sh OUT OBJ
+set -u
+OUT=$1
+OBJ=$2
+SELFTESTS=$(dirname "$0")/../tools/testing/selftests
+
+# The kernel's cgroup selftests, as a regression check on cgroup core.
+CGROUP_TESTS="test_core test_cpu test_cpuset test_freezer test_hugetlb_memcg
+	test_kill test_kmem test_memcontrol test_pids test_zswap"
+
+dmesg > "$OUT/boot.log"
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+export CGDRV_OBJ=$OBJ
+
+run() {
+	local suite=$1 prog=$2 rc
+	shift 2
+	echo "--- $suite/$(basename "$prog")"
+	timeout 600 "$prog" "$@" > "$OUT/ksft-$suite-$(basename "$prog").tap" 2>&1
+	rc=$?
+	echo "exit $rc" >> "$OUT/ksft-$suite-$(basename "$prog").tap"
+}
+
+for t in $CGROUP_TESTS; do
+	(cd "$OBJ/kselftest/cgroup" && run cgroup "./$t")
+done
+for t in "$OBJ"/kselftest/cgroup_driver/*; do
+	[ -x "$t" ] && [ -f "$t" ] && (cd "$SELFTESTS/cgroup_driver" && run cgroup_driver "$t")
+done
+
+# Objects must be older than kmemleak's minimum age to be reported.
+sleep 6
+echo scan > /sys/kernel/debug/kmemleak
+echo scan > /sys/kernel/debug/kmemleak
+cat /sys/kernel/debug/kmemleak > "$OUT/kmemleak.txt"
+dmesg > "$OUT/dmesg.txt"
+echo "guest done"

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Counts the results of a guest run: KUnit (KTAP in the kernel log), the
+kselftests (TAP files) and a scan of the kernel log and kmemleak for reports.
+Prints a line per suite and last 'N passed, N failed, N skipped'; exits 1 on
+any failure and when nothing ran."""
+
+import collections
+import glob
+import os
+import re
+import sys
+
+RESULT = re.compile(r'^(not )?ok \d+ (?:- )?([^#]*?)\s*(?:#\s*(\w+)(.*))?$')
+TIMESTAMP = re.compile(r'^\[\s*\d+\.\d+\]\s?')
+REPORTS = re.compile(r'BUG:|WARNING:|Oops|KASAN|UBSAN|kernel BUG|'
+                     r'general protection fault|possible circular locking|'
+                     r'possible recursive locking|inconsistent lock state|'
+                     r'suspicious RCU usage|INFO: task .* blocked|'
+                     r'Kernel panic|rust_panic|refcount_t:')
+
+
+class Tally:
+    def __init__(self, known):
+        self.known = known
+        self.suites = collections.OrderedDict()
+        self.notes = []
+
+    def add(self, suite, name, passed, skipped=False, why=''):
+        counts = self.suites.setdefault(suite, [0, 0, 0])
+        key = f'{suite}/{name}'
+        if skipped:
+            counts[2] += 1
+        elif key in self.known and not passed:
+            counts[2] += 1
+            self.notes.append(f'known failure {key}: {self.known[key]}')
+        elif passed:
+            counts[0] += 1
+            if key in self.known:
+                self.notes.append(f'{key} is listed as a known failure but passed')
+        else:
+            counts[1] += 1
+            self.notes.append(f'FAILED {key}{": " + why if why else ""}')
+
+    def tap(self, suite, lines, indent):
+        found = 0
+        for line in lines:
+            if not line.startswith(indent) or line[len(indent):len(indent) + 1] == ' ':
+                continue
+            m = RESULT.match(line[len(indent):])
+            if not m:
+                continue
+            found += 1
+            directive = (m.group(3) or '').upper()
+            self.add(suite, m.group(2).strip(), m.group(1) is None,
+                     skipped=directive == 'SKIP')
+        return found
+
+
+def read(path):
+    try:
+        with open(path, errors='replace') as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return None
+
+
+def known_failures(path):
+    known = {}
+    for line in read(path) or []:
+        if line.strip() and not line.startswith('#'):
+            key, _, why = line.partition(' ')
+            known[key] = why.strip()
+    return known
+
+
+def kunit(tally, log):
+    """Each KUnit suite is a KTAP subtest; its cases are one level deeper."""
+    lines = [TIMESTAMP.sub('', l) for l in log]
+    suite, planned, done = None, None, 0
+    for i, line in enumerate(lines):
+        if planned is None and re.match(r'^1\.\.(\d+)$', line):
+            if i > 0 and lines[i - 1].startswith('KTAP version'):
+                planned = int(line[3:])
+        m = re.match(r'^    # Subtest: (\S+)', line)
+        if m:
+            suite = m.group(1)
+            continue
+        m = re.match(r'^    (not )?ok \d+ (?:- )?([^#]*?)\s*(?:#\s*(\w+).*)?$', line)
+        if m and suite:
+            tally.add('kunit:' + suite, m.group(2).strip(), m.group(1) is None,
+                      skipped=(m.group(3) or '').upper() == 'SKIP')
+        elif re.match(r'^(not )?ok \d+ ', line) and suite:
+            done += 1
+            suite = None
+    if planned is None:
+        tally.add('kunit', 'ran', False, why='no KTAP output in the kernel log')
+    elif done != planned:
+        tally.add('kunit', 'complete', False,
+                  why=f'{done} of {planned} suites reported')
+
+
+def kselftests(tally, out):
+    for path in sorted(glob.glob(os.path.join(out, 'ksft-*.tap'))):
+        base = os.path.basename(path)[5:-4]
+        suite, _, prog = base.partition('-')
+        lines = read(path)
+        rc = next((int(l[5:]) for l in reversed(lines) if l.startswith('exit ')), -1)
+        if rc == 4:
+            tally.add(suite, prog, True, skipped=True)
+            continue
+        found = tally.tap(f'{suite}:{prog}', lines, '')
+        if found == 0 or (rc != 0 and not any(l.startswith('not ok') for l in lines)):
+            tally.add(f'{suite}:{prog}', 'exit', False,
+                      why=f'exit status {rc}, {found} results; see {path}')
+
+
+def log_scan(tally, out):
+    log = read(os.path.join(out, 'dmesg.txt'))
+    if log is None:
+        tally.add('kernel', 'guest-finished', False, why='no dmesg.txt: the guest did not finish')
+        return None
+    bad = [l for l in log if REPORTS.search(l)]
+    tally.add('kernel', 'log-clean', not bad, why='\n    '.join([''] + bad[:20]))
+    leaks = read(os.path.join(out, 'kmemleak.txt')) or []
+    tally.add('kernel', 'kmemleak-clean', not leaks,
+              why='\n    '.join([''] + leaks[:40]))
+    return log
+
+
+def main():
+    out = sys.argv[1]
+    tally = Tally(known_failures(os.path.join(os.path.dirname(__file__), 'known-failures')))
+    log = log_scan(tally, out)
+    kunit(tally, log or read(os.path.join(out, 'boot.log')) or [])
+    kselftests(tally, out)
+    total = [0, 0, 0]
+    for suite, (p, f, s) in tally.suites.items():
+        print(f'{suite}: {p} passed, {f} failed, {s} skipped')
+        total = [total[0] + p, total[1] + f, total[2] + s]
+    for note in tally.notes:
+        print(note)
+    print(f'{total[0]} passed, {total[1]} failed, {total[2]} skipped')
+    return 1 if total[1] or not total[0] else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,594 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Driver-specific data on cgroups.
+//!
+//! A driver registers once per device with `cgroup_driver_init()` and gets a
+//! [`Registration`] (`struct cgroup_driver` to C). Each cgroup of the default
+//! hierarchy points to a [`Table`], allocated when the cgroup gets its first
+//! object, that hashes the objects of all registrations by registration.
+//!
+//! Lookups walk the table under RCU and take no lock. Objects enter and leave
+//! a table, and their registration's list, only under `cgroup_mutex`. An
+//! object leaves them either when its cgroup is freed or when its
+//! registration is released; whichever of the two unlinks it under the mutex
+//! owns it and hands it back to the driver once the mutex is dropped.
+//!
+//! C API: `include/linux/cgroup_driver.h`.
+//! Documentation: `Documentation/core-api/cgroup-driver-data.rst`.
+
+use core::{
+    cell::UnsafeCell,
+    ffi::{c_char, c_int, c_void},
+    ptr,
+    sync::atomic::{AtomicPtr, AtomicU64, Ordering},
+};
+use kernel::{
+    alloc::{flags, KBox},
+    bindings, container_of,
+    error::code::{EINVAL, ENOMEM},
+    prelude::*,
+};
+
+const TABLE_BITS: u32 = 4;
+const OWNER_LEN: usize = 56;
+const EMPTY_BUCKET: bindings::hlist_head = bindings::hlist_head {
+    first: ptr::null_mut(),
+};
+
+/// The objects of one cgroup, hashed by registration: `struct
+/// cgroup_driver_table`, which C only points to.
+///
+/// # Invariants
+///
+/// Each bucket links the `cgroupnode` of live objects whose registration
+/// hashes to it. Buckets change only under `cgroup_mutex`.
+#[repr(C)]
+struct Table {
+    buckets: [bindings::hlist_head; 1 << TABLE_BITS],
+}
+
+/// One registration of a driver: `struct cgroup_driver`, opaque to C.
+///
+/// # Invariants
+///
+/// `funcs` is valid and has `alloc_data` for as long as the registration
+/// lives. `objects`, `count` and `node` change only under `cgroup_mutex`.
+/// `users` counts the registration itself plus each object that the cgroup
+/// free path has unlinked but not yet freed.
+#[repr(C)]
+struct Registration {
+    funcs: *const bindings::cgroup_driver_funcs,
+    /// The registration's objects, linked by their `drivernode`.
+    objects: bindings::list_head,
+    /// The length of `objects`.
+    count: usize,
+    /// Node in [`REGISTRATIONS`].
+    node: bindings::list_head,
+    users: bindings::refcount_t,
+    /// Completed when `users` drops to zero.
+    unused: bindings::completion,
+    id: u64,
+    /// The name of the module that registered, for debugfs.
+    owner: [u8; OWNER_LEN],
+}
+
+/// All live registrations, for debugfs.
+struct Registrations(UnsafeCell<bindings::list_head>);
+
+// SAFETY: The list is only accessed with `cgroup_mutex` held.
+unsafe impl Sync for Registrations {}
+
+static REGISTRATIONS: Registrations = Registrations(UnsafeCell::new(bindings::list_head {
+    next: ptr::null_mut(),
+    prev: ptr::null_mut(),
+}));
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Proof that `cgroup_mutex` is held, released on drop.
+struct CgroupLock(());
+
+impl CgroupLock {
+    fn lock() -> Self {
+        // SAFETY: Sleeping is allowed in every caller; the guard unlocks.
+        unsafe { bindings::cgroup_lock() };
+        CgroupLock(())
+    }
+
+    /// The list of registrations, initialised on first use.
+    fn registrations(&self) -> *mut bindings::list_head {
+        let head = REGISTRATIONS.0.get();
+        // SAFETY: `head` is valid and `self` proves that the mutex is held.
+        unsafe {
+            if (*head).next.is_null() {
+                bindings::INIT_LIST_HEAD(head);
+            }
+        }
+        head
+    }
+}
+
+impl Drop for CgroupLock {
+    fn drop(&mut self) {
+        // SAFETY: The mutex was taken in `CgroupLock::lock`.
+        unsafe { bindings::cgroup_unlock() };
+    }
+}
+
+/// An RCU read-side critical section, left on drop.
+struct RcuReadGuard(());
+
+impl RcuReadGuard {
+    fn new() -> Self {
+        // SAFETY: Entering a read-side critical section is always allowed.
+        unsafe { bindings::rcu_read_lock() };
+        RcuReadGuard(())
+    }
+}
+
+impl Drop for RcuReadGuard {
+    fn drop(&mut self) {
+        // SAFETY: The section was entered in `RcuReadGuard::new`.
+        unsafe { bindings::rcu_read_unlock() };
+    }
+}
+
+/// `rcu_dereference()` of a pointer that writers publish with
+/// `rcu_assign_pointer()`.
+///
+/// # Safety
+///
+/// `p` is valid for reads and aligned.
+unsafe fn rcu_dereference<T>(p: *mut *mut T) -> *mut T {
+    // SAFETY: Per the safety requirements; an `AtomicPtr` has the layout of a
+    // pointer, and writers only update `*p` atomically.
+    unsafe { AtomicPtr::from_ptr(p) }.load(Ordering::Acquire)
+}
+
+/// The bucket of `drv` in a [`Table`]: `hash_ptr(drv, TABLE_BITS)`.
+fn bucket_of(drv: *const Registration) -> usize {
+    const GOLDEN_RATIO_64: u64 = 0x61c8_8646_80b5_83eb;
+    ((drv as u64).wrapping_mul(GOLDEN_RATIO_64) >> (64 - TABLE_BITS)) as usize
+}
+
+fn is_handle(drv: *const Registration) -> bool {
+    // SAFETY: `IS_ERR` only looks at the value of the pointer.
+    !drv.is_null() && !unsafe { bindings::IS_ERR(drv.cast()) }
+}
+
+/// Finds the object of `drv` in `table`, or returns NULL.
+///
+/// # Safety
+///
+/// `table` is valid, and the caller is in an RCU read-side critical section
+/// or holds `cgroup_mutex`.
+unsafe fn find(table: *mut Table, drv: *mut Registration) -> *mut bindings::cgroup_driver_data {
+    // SAFETY: `table` is valid and `bucket_of` is in range.
+    let head = unsafe { ptr::addr_of_mut!((*table).buckets[bucket_of(drv)]) };
+    // SAFETY: Nodes in a bucket belong to live objects for the whole
+    // critical section (type invariant of `Table`; removal waits for a grace
+    // period), and each `drv` was set before the object was published.
+    unsafe {
+        let mut node = rcu_dereference(ptr::addr_of_mut!((*head).first));
+        while !node.is_null() {
+            let data = container_of!(node, bindings::cgroup_driver_data, cgroupnode).cast_mut();
+            if (*data).drv == drv.cast() {
+                return data;
+            }
+            node = rcu_dereference(ptr::addr_of_mut!((*node).next));
+        }
+    }
+    ptr::null_mut()
+}
+
+/// The table of `cgrp`, allocated if it has none yet.
+///
+/// # Safety
+///
+/// `cgrp` is a valid cgroup.
+unsafe fn table_of(_lock: &CgroupLock, cgrp: *mut bindings::cgroup) -> Result<*mut Table> {
+    // SAFETY: `cgrp` is valid; the table changes only under the mutex.
+    let slot = unsafe { ptr::addr_of_mut!((*cgrp).driver_data) }.cast::<*mut Table>();
+    // SAFETY: As above.
+    let table = unsafe { *slot };
+    if !table.is_null() {
+        return Ok(table);
+    }
+    let table = KBox::into_raw(KBox::new(
+        Table {
+            buckets: [EMPTY_BUCKET; 1 << TABLE_BITS],
+        },
+        flags::GFP_KERNEL,
+    )?);
+    // SAFETY: `slot` is valid; lookups load it with `rcu_dereference`, and
+    // the release store orders the zeroed buckets before it.
+    unsafe { AtomicPtr::from_ptr(slot) }.store(table, Ordering::Release);
+    Ok(table)
+}
+
+/// Links a new object into `table` and into its registration.
+///
+/// # Safety
+///
+/// `table` and `drv` are valid, `data` is an unlinked object of `drv`.
+unsafe fn link(
+    _lock: &CgroupLock,
+    table: *mut Table,
+    drv: *mut Registration,
+    data: *mut bindings::cgroup_driver_data,
+) {
+    // SAFETY: Per the safety requirements, with the mutex held.
+    unsafe {
+        bindings::hlist_add_head_rcu(
+            ptr::addr_of_mut!((*data).cgroupnode),
+            ptr::addr_of_mut!((*table).buckets[bucket_of(drv)]),
+        );
+        bindings::list_add_tail(
+            ptr::addr_of_mut!((*data).drivernode),
+            ptr::addr_of_mut!((*drv).objects),
+        );
+        (*drv).count += 1;
+    }
+}
+
+/// Unlinks `data` from its registration, which hands it to the caller.
+///
+/// # Safety
+///
+/// `data` is a linked object of the valid registration `drv`.
+unsafe fn unlink_from_registration(
+    _lock: &CgroupLock,
+    drv: *mut Registration,
+    data: *mut bindings::cgroup_driver_data,
+) {
+    // SAFETY: Per the safety requirements, with the mutex held.
+    unsafe {
+        bindings::list_del_init(ptr::addr_of_mut!((*data).drivernode));
+        (*drv).count -= 1;
+    }
+}
+
+/// Hands `data` back to the driver of `drv`.
+///
+/// # Safety
+///
+/// `drv` is valid and the caller owns `data`, which no lookup can reach.
+unsafe fn free_object(drv: *const Registration, data: *mut bindings::cgroup_driver_data) {
+    // SAFETY: `funcs` is valid (type invariant) and `data` is ours to free.
+    unsafe {
+        match (*(*drv).funcs).free_data {
+            Some(free_data) => free_data(data),
+            None => bindings::kvfree(data.cast()),
+        }
+    }
+}
+
+/// Drops a reference taken on `users` by the cgroup free path.
+///
+/// # Safety
+///
+/// `drv` is valid and the caller owns one of its `users`.
+unsafe fn put_user(drv: *mut Registration) {
+    // SAFETY: Per the safety requirements.
+    unsafe {
+        if bindings::refcount_dec_and_test(ptr::addr_of_mut!((*drv).users)) {
+            bindings::complete(ptr::addr_of_mut!((*drv).unused));
+        }
+    }
+}
+
+/// Calls `f` on each object of `table`; `f` may free the object.
+///
+/// # Safety
+///
+/// `table` is valid and nothing else changes it during the walk.
+unsafe fn for_each_object(table: *mut Table, mut f: impl FnMut(*mut bindings::cgroup_driver_data)) {
+    // SAFETY: Per the safety requirements, `next` is read before `f` runs.
+    unsafe {
+        for bucket in (*table).buckets.iter() {
+            let mut node = bucket.first;
+            while !node.is_null() {
+                let next = (*node).next;
+                f(container_of!(node, bindings::cgroup_driver_data, cgroupnode).cast_mut());
+                node = next;
+            }
+        }
+    }
+}
+
+/// The name of the module that holds `addr`, or "kernel".
+fn owner_of(addr: usize) -> [u8; OWNER_LEN] {
+    let mut owner = [0u8; OWNER_LEN];
+    let mut name: &[u8] = b"kernel";
+    // SAFETY: `__module_address` needs preemption off, which keeps the
+    // module and its name alive until `rcu_read_unlock_sched`.
+    unsafe {
+        bindings::rcu_read_lock_sched();
+        let module = bindings::__module_address(addr as _);
+        if !module.is_null() {
+            name = kernel::str::CStr::from_char_ptr((*module).name.as_ptr()).as_bytes();
+        }
+        let len = name.len().min(OWNER_LEN - 1);
+        owner[..len].copy_from_slice(&name[..len]);
+        bindings::rcu_read_unlock_sched();
+    }
+    owner
+}
+
+impl Registration {
+    /// Allocates and publishes a registration using `funcs`.
+    ///
+    /// # Safety
+    ///
+    /// `funcs` is valid, has `alloc_data`, and outlives the registration.
+    unsafe fn new(funcs: *const bindings::cgroup_driver_funcs) -> Result<*mut Registration> {
+        let zeroed = KBox::<Registration>::new_uninit(flags::GFP_KERNEL | flags::__GFP_ZERO)?;
+        let drv = KBox::into_raw(zeroed).cast::<Registration>();
+        // SAFETY: `funcs` is valid per the safety requirements.
+        let owner = owner_of(unsafe { (*funcs).alloc_data }.map_or(0, |f| f as usize));
+        // INVARIANT: `funcs` is valid with `alloc_data`, the lists are
+        // initialised before the registration is published, `users` holds
+        // the registration's own reference.
+        // SAFETY: `drv` is a fresh zeroed allocation, and zero is a valid
+        // value of every field; the list heads are initialised in place.
+        unsafe {
+            (*drv).funcs = funcs;
+            (*drv).owner = owner;
+            (*drv).id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+            (*drv).users = bindings::REFCOUNT_INIT(1);
+            bindings::INIT_LIST_HEAD(ptr::addr_of_mut!((*drv).objects));
+            bindings::init_completion(ptr::addr_of_mut!((*drv).unused));
+            let lock = CgroupLock::lock();
+            bindings::list_add_tail(ptr::addr_of_mut!((*drv).node), lock.registrations());
+        }
+        Ok(drv)
+    }
+}
+
+/// Allocates the object of `drv` for `cgrp` and stores it, unless another
+/// caller stored one first; returns the stored object.
+///
+/// # Safety
+///
+/// `drv` is a live registration and the caller holds a reference on the
+/// valid cgroup `cgrp`.
+unsafe fn get_or_insert(
+    drv: *mut Registration,
+    cgrp: *mut bindings::cgroup,
+) -> Result<(*mut bindings::cgroup_driver_data, bool), *mut bindings::cgroup_driver_data> {
+    // SAFETY: `funcs` is valid and has `alloc_data` (type invariant); no lock
+    // is held, so the driver may sleep and take its own locks.
+    let new = unsafe { ((*(*drv).funcs).alloc_data.unwrap_unchecked())(drv.cast()) };
+    if new.is_null() {
+        return Err(ENOMEM.to_ptr());
+    }
+    // SAFETY: `IS_ERR` only looks at the value of the pointer.
+    if unsafe { bindings::IS_ERR(new.cast()) } {
+        return Err(new);
+    }
+    // SAFETY: `new` is the driver's fresh object, not yet published.
+    unsafe { (*new).drv = drv.cast() };
+
+    let lock = CgroupLock::lock();
+    // SAFETY: `cgrp` is valid and the mutex is held.
+    let stored = unsafe { table_of(&lock, cgrp) }.map(|table| {
+        // SAFETY: `table` is valid and the mutex is held.
+        let existing = unsafe { find(table, drv) };
+        if existing.is_null() {
+            // SAFETY: `new` is an unlinked object of `drv`.
+            unsafe { link(&lock, table, drv, new) };
+            (new, true)
+        } else {
+            (existing, false)
+        }
+    });
+    drop(lock);
+
+    match stored {
+        Ok((data, true)) => Ok((data, true)),
+        Ok((data, false)) => {
+            // SAFETY: Another caller won the race; `new` was never published.
+            unsafe { free_object(drv, new) };
+            Ok((data, false))
+        }
+        Err(e) => {
+            // SAFETY: `new` was never published.
+            unsafe { free_object(drv, new) };
+            Err(e.to_ptr())
+        }
+    }
+}
+
+/// Registers a driver, or one device of it.
+///
+/// Returns a handle, `ERR_PTR(-EINVAL)` when `funcs` or its `alloc_data` is
+/// NULL, or `ERR_PTR(-ENOMEM)`.
+///
+/// # Safety
+///
+/// `funcs` is NULL or valid until `cgroup_driver_release` returns.
+#[no_mangle]
+pub unsafe extern "C" fn cgroup_driver_init(
+    funcs: *mut bindings::cgroup_driver_funcs,
+) -> *mut bindings::cgroup_driver {
+    // SAFETY: `funcs` is NULL or valid.
+    if funcs.is_null() || unsafe { (*funcs).alloc_data }.is_none() {
+        return EINVAL.to_ptr();
+    }
+    // SAFETY: `funcs` is valid, has `alloc_data` and outlives the handle.
+    match unsafe { Registration::new(funcs) } {
+        Ok(drv) => drv.cast(),
+        Err(e) => e.to_ptr(),
+    }
+}
+
+/// Finds, or allocates and stores, the object of `drv` for `cgrp`.
+///
+/// A hit takes no lock. `*is_new`, when `is_new` is not NULL, says whether
+/// this call stored the object. Returns `ERR_PTR(-EINVAL)` for a NULL or
+/// error handle, a NULL cgroup or one off the default hierarchy, what
+/// `alloc_data` returned if that is an error, and `ERR_PTR(-ENOMEM)`.
+///
+/// # Safety
+///
+/// `drv` is NULL, an error pointer or a live handle; `cgrp` is NULL or a
+/// cgroup that the caller holds a reference on; `is_new` is NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn cgroup_driver_get_data(
+    drv: *mut bindings::cgroup_driver,
+    cgrp: *mut bindings::cgroup,
+    is_new: *mut bool,
+) -> *mut bindings::cgroup_driver_data {
+    let drv = drv.cast::<Registration>();
+    // SAFETY: `cgrp` is checked for NULL before its root is read.
+    if !is_handle(drv)
+        || cgrp.is_null()
+        || unsafe { (*cgrp).root } != unsafe { ptr::addr_of_mut!(bindings::cgrp_dfl_root) }
+    {
+        return EINVAL.to_ptr();
+    }
+
+    let hit = {
+        let _rcu = RcuReadGuard::new();
+        // SAFETY: `cgrp` is valid; its table lives as long as the cgroup.
+        let table = unsafe { rcu_dereference(ptr::addr_of_mut!((*cgrp).driver_data)) };
+        if table.is_null() {
+            ptr::null_mut()
+        } else {
+            // SAFETY: `table` is valid and we are in a read-side section.
+            unsafe { find(table.cast(), drv) }
+        }
+    };
+    let (data, new) = if hit.is_null() {
+        // SAFETY: `drv` is live and the caller holds a reference on `cgrp`.
+        match unsafe { get_or_insert(drv, cgrp) } {
+            Ok(stored) => stored,
+            Err(e) => return e,
+        }
+    } else {
+        (hit, false)
+    };
+    if !is_new.is_null() {
+        // SAFETY: `is_new` is valid when not NULL.
+        unsafe { *is_new = new };
+    }
+    data
+}
+
+/// Frees every object of `drv`, then `drv`. Once it returns, the core never
+/// calls the driver's functions again.
+///
+/// # Safety
+///
+/// `drv` is NULL, an error pointer or a live handle that no other thread uses.
+#[no_mangle]
+pub unsafe extern "C" fn cgroup_driver_release(drv: *mut bindings::cgroup_driver) {
+    let drv = drv.cast::<Registration>();
+    if !is_handle(drv) {
+        return;
+    }
+    // SAFETY: `drv` is live. Under the mutex, every object of `drv` leaves
+    // its table, after which the cgroup free path cannot reach it and the
+    // list of objects belongs to us alone.
+    unsafe {
+        let lock = CgroupLock::lock();
+        bindings::list_del_init(ptr::addr_of_mut!((*drv).node));
+        let head = ptr::addr_of_mut!((*drv).objects);
+        let mut pos = (*head).next;
+        while pos != head {
+            let data = container_of!(pos, bindings::cgroup_driver_data, drivernode).cast_mut();
+            bindings::hlist_del_init_rcu(ptr::addr_of_mut!((*data).cgroupnode));
+            pos = (*pos).next;
+        }
+        (*drv).count = 0;
+        drop(lock);
+    }
+    // SAFETY: As above; the grace period waits out lookups of other
+    // registrations that may still walk through our objects' nodes.
+    unsafe {
+        let head = ptr::addr_of_mut!((*drv).objects);
+        if (*head).next != head {
+            bindings::synchronize_rcu();
+        }
+        let mut pos = (*head).next;
+        while pos != head {
+            let next = (*pos).next;
+            free_object(drv, container_of!(pos, bindings::cgroup_driver_data, drivernode).cast_mut());
+            pos = next;
+        }
+        // Objects that the cgroup free path took are freed by it: wait.
+        put_user(drv);
+        bindings::wait_for_completion(ptr::addr_of_mut!((*drv).unused));
+        drop(KBox::from_raw(drv));
+    }
+}
+
+/// Frees the objects of `cgrp`. Called by the cgroup core when the cgroup's
+/// last reference is gone, before the cgroup is freed.
+///
+/// # Safety
+///
+/// `cgrp` is valid and unreachable: nobody can look its objects up.
+#[no_mangle]
+pub unsafe extern "C" fn cgroup_driver_cgroup_free(cgrp: *mut bindings::cgroup) {
+    // SAFETY: `cgrp` is valid; nobody else uses its table any more but
+    // `cgroup_driver_release`, which unlinks objects under the mutex.
+    let table = unsafe { (*cgrp).driver_data }.cast::<Table>();
+    if table.is_null() {
+        return;
+    }
+    let lock = CgroupLock::lock();
+    // SAFETY: `table` is valid and the mutex is held. Each object left in it
+    // still belongs to a live registration, which our reference on `users`
+    // keeps alive until the object is freed below.
+    unsafe {
+        for_each_object(table, |data| {
+            let drv = (*data).drv.cast::<Registration>();
+            unlink_from_registration(&lock, drv, data);
+            bindings::refcount_inc(ptr::addr_of_mut!((*drv).users));
+        })
+    };
+    drop(lock);
+    // SAFETY: The objects left in `table` are ours now, each holding a
+    // reference on its registration.
+    unsafe {
+        for_each_object(table, |data| {
+            let drv = (*data).drv.cast::<Registration>();
+            free_object(drv, data);
+            put_user(drv);
+        });
+        (*cgrp).driver_data = ptr::null_mut();
+        drop(KBox::from_raw(table));
+    }
+}
+
+/// Shows the live registrations in debugfs, one a line: its id, the module
+/// that registered and how many objects it holds.
+///
+/// # Safety
+///
+/// `m` is a valid seq_file.
+#[no_mangle]
+pub unsafe extern "C" fn cgroup_driver_debugfs_show(
+    m: *mut bindings::seq_file,
+    _v: *mut c_void,
+) -> c_int {
+    let lock = CgroupLock::lock();
+    let head = lock.registrations();
+    // SAFETY: The list and its registrations are stable under the mutex.
+    unsafe {
+        let mut pos = (*head).next;
+        while pos != head {
+            let drv = container_of!(pos, Registration, node);
+            bindings::seq_printf(
+                m,
+                c"id=%llu owner=%s objects=%zu\n".as_ptr(),
+                (*drv).id,
+                (*drv).owner.as_ptr().cast::<c_char>(),
+                (*drv).count,
+            );
+            pos = (*pos).next;
+        }
+    }
+    0
+}

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of the cgroup driver data core: what can be reached from inside
+ * the kernel without creating cgroups. Userspace drives the rest through
+ * tools/testing/selftests/cgroup_driver.
+ */
+#include <kunit/test.h>
+#include <linux/cgroup.h>
+#include <linux/delay.h>
+#include <linux/lockdep.h>
+#include <linux/slab.h>
+
+struct test_data {
+	struct cgroup_driver_data base;
+	struct kunit *test;
+	int value;
+};
+
+/* What the test driver's functions saw; one per test. */
+struct test_driver {
+	struct cgroup_driver_funcs funcs;
+	struct kunit *test;
+	int allocs;
+	int frees;
+	struct cgroup_driver_data *(*result)(struct test_driver *td);
+};
+
+static struct test_driver *current_driver;
+
+static struct cgroup_driver_data *test_alloc(struct test_driver *td)
+{
+	struct test_data *data = kzalloc(sizeof(*data), GFP_KERNEL);
+
+	if (!data)
+		return ERR_PTR(-ENOMEM);
+	data->test = td->test;
+	return &data->base;
+}
+
+static struct cgroup_driver_data *test_alloc_data(struct cgroup_driver *drv)
+{
+	struct test_driver *td = current_driver;
+
+	/* Called with no core lock held: sleeping is allowed. */
+	if (IS_ENABLED(CONFIG_LOCKDEP))
+		KUNIT_EXPECT_FALSE(td->test, lockdep_is_held(&cgroup_mutex));
+	might_sleep();
+	msleep(1);
+	td->allocs++;
+	return td->result ? td->result(td) : test_alloc(td);
+}
+
+static void test_free_data(struct cgroup_driver_data *data)
+{
+	current_driver->frees++;
+	kfree(container_of(data, struct test_data, base));
+}
+
+static struct test_driver *test_driver_new(struct kunit *test, bool with_free)
+{
+	struct test_driver *td = kunit_kzalloc(test, sizeof(*td), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, td);
+	td->test = test;
+	td->funcs.alloc_data = test_alloc_data;
+	if (with_free)
+		td->funcs.free_data = test_free_data;
+	current_driver = td;
+	return td;
+}
+
+static struct cgroup_driver *test_register(struct kunit *test,
+					   struct test_driver *td)
+{
+	struct cgroup_driver *drv = cgroup_driver_init(&td->funcs);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, drv);
+	return drv;
+}
+
+static struct cgroup *root(void)
+{
+	return &cgrp_dfl_root.cgrp;
+}
+
+static void init_rejects_missing_funcs(struct kunit *test)
+{
+	struct cgroup_driver_funcs no_alloc = { .free_data = test_free_data };
+
+	KUNIT_EXPECT_EQ(test, PTR_ERR(cgroup_driver_init(NULL)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(cgroup_driver_init(&no_alloc)), -EINVAL);
+}
+
+static void get_data_rejects_bad_arguments(struct kunit *test)
+{
+	struct test_driver *td = test_driver_new(test, true);
+	struct cgroup_driver *drv = test_register(test, td);
+	bool is_new = true;
+
+	KUNIT_EXPECT_EQ(test, PTR_ERR(cgroup_driver_get_data(NULL, root(), &is_new)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test,
+			PTR_ERR(cgroup_driver_get_data(ERR_PTR(-ENOMEM), root(), &is_new)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(cgroup_driver_get_data(drv, NULL, &is_new)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, td->allocs, 0);
+	cgroup_driver_release(drv);
+	KUNIT_EXPECT_EQ(test, td->frees, 0);
+}
+
+static void release_ignores_non_handles(struct kunit *test)
+{
+	cgroup_driver_release(NULL);
+	cgroup_driver_release(ERR_PTR(-EINVAL));
+}
+
+static void get_data_allocates_once(struct kunit *test)
+{
+	struct test_driver *td = test_driver_new(test, true);
+	struct cgroup_driver *drv = test_register(test, td);
+	struct cgroup_driver_data *first, *again;
+	bool is_new = false;
+
+	first = cgroup_driver_get_data(drv, root(), &is_new);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, first);
+	KUNIT_EXPECT_TRUE(test, is_new);
+	KUNIT_EXPECT_PTR_EQ(test, first->drv, drv);
+
+	again = cgroup_driver_get_data(drv, root(), &is_new);
+	KUNIT_EXPECT_PTR_EQ(test, again, first);
+	KUNIT_EXPECT_FALSE(test, is_new);
+	KUNIT_EXPECT_PTR_EQ(test, cgroup_driver_get_data(drv, root(), NULL), first);
+	KUNIT_EXPECT_EQ(test, td->allocs, 1);
+
+	cgroup_driver_release(drv);
+	KUNIT_EXPECT_EQ(test, td->frees, 1);
+}
+
+static void registrations_are_isolated(struct kunit *test)
+{
+	struct test_driver *td = test_driver_new(test, true);
+	struct cgroup_driver *a = test_register(test, td);
+	struct cgroup_driver *b = test_register(test, td);
+	struct cgroup_driver_data *da, *db;
+
+	KUNIT_EXPECT_PTR_NE(test, a, b);
+	da = cgroup_driver_get_data(a, root(), NULL);
+	db = cgroup_driver_get_data(b, root(), NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, da);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, db);
+	KUNIT_EXPECT_PTR_NE(test, da, db);
+	container_of(da, struct test_data, base)->value = 1;
+	container_of(db, struct test_data, base)->value = 2;
+
+	cgroup_driver_release(a);
+	KUNIT_EXPECT_EQ(test, td->frees, 1);
+	KUNIT_EXPECT_PTR_EQ(test, cgroup_driver_get_data(b, root(), NULL), db);
+	KUNIT_EXPECT_EQ(test, container_of(db, struct test_data, base)->value, 2);
+	cgroup_driver_release(b);
+	KUNIT_EXPECT_EQ(test, td->frees, 2);
+	KUNIT_EXPECT_EQ(test, td->allocs, 2);
+}
+
+static void many_registrations_share_a_table(struct kunit *test)
+{
+	struct test_driver *td = test_driver_new(test, true);
+	struct cgroup_driver *drv[40];
+	struct cgroup_driver_data *data[ARRAY_SIZE(drv)];
+	int i;
+
+	/* More registrations than buckets: chains hold several objects. */
+	for (i = 0; i < ARRAY_SIZE(drv); i++) {
+		drv[i] = test_register(test, td);
+		data[i] = cgroup_driver_get_data(drv[i], root(), NULL);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, data[i]);
+	}
+	for (i = 0; i < ARRAY_SIZE(drv); i += 2)
+		cgroup_driver_release(drv[i]);
+	for (i = 1; i < ARRAY_SIZE(drv); i += 2)
+		KUNIT_EXPECT_PTR_EQ(test, cgroup_driver_get_data(drv[i], root(), NULL),
+				    data[i]);
+	for (i = 1; i < ARRAY_SIZE(drv); i += 2)
+		cgroup_driver_release(drv[i]);
+	KUNIT_EXPECT_EQ(test, td->allocs, ARRAY_SIZE(drv));
+	KUNIT_EXPECT_EQ(test, td->frees, ARRAY_SIZE(drv));
+}
+
+static struct cgroup_driver_data *alloc_null(struct test_driver *td)
+{
+	return NULL;
+}
+
+static void alloc_null_is_enomem(struct kunit *test)
+{
+	struct test_driver *td = test_driver_new(test, true);
+	struct cgroup_driver *drv = test_register(test, td);
+	bool is_new = true;
+
+	td->result = alloc_null;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(cgroup_driver_get_data(drv, root(), &is_new)),
+			-ENOMEM);
+	/* Nothing was stored: the next lookup allocates again. */
+	td->result = NULL;
+	KUNIT_EXPECT_NOT_ERR_OR_NULL(test, cgroup_driver_get_data(drv, root(), &is_new));
+	KUNIT_EXPECT_TRUE(test, is_new);
+	KUNIT_EXPECT_EQ(test, td->allocs, 2);
+	cgroup_driver_release(drv);
+	KUNIT_EXPECT_EQ(test, td->frees, 1);
+}
+
+static struct cgroup_driver_data *alloc_eio(struct test_driver *td)
+{
+	return ERR_PTR(-EIO);
+}
+
+static void alloc_error_is_passed_on(struct kunit *test)
+{
+	struct test_driver *td = test_driver_new(test, true);
+	struct cgroup_driver *drv = test_register(test, td);
+
+	td->result = alloc_eio;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(cgroup_driver_get_data(drv, root(), NULL)), -EIO);
+	cgroup_driver_release(drv);
+	KUNIT_EXPECT_EQ(test, td->frees, 0);
+}
+
+static struct cgroup_driver_data *alloc_vmalloc(struct test_driver *td)
+{
+	struct test_data *data = kvzalloc(sizeof(*data), GFP_KERNEL);
+
+	return data ? &data->base : ERR_PTR(-ENOMEM);
+}
+
+/* Without free_data the core kvfree()s; KASAN and kmemleak check it. */
+static void release_kvfrees_without_free_data(struct kunit *test)
+{
+	struct test_driver *td = test_driver_new(test, false);
+	struct cgroup_driver *drv = test_register(test, td);
+
+	td->result = alloc_vmalloc;
+	KUNIT_EXPECT_NOT_ERR_OR_NULL(test, cgroup_driver_get_data(drv, root(), NULL));
+	cgroup_driver_release(drv);
+	KUNIT_EXPECT_EQ(test, td->frees, 0);
+}
+
+static struct kunit_case cgroup_driver_cases[] = {
+	KUNIT_CASE(init_rejects_missing_funcs),
+	KUNIT_CASE(get_data_rejects_bad_arguments),
+	KUNIT_CASE(release_ignores_non_handles),
+	KUNIT_CASE(get_data_allocates_once),
+	KUNIT_CASE(registrations_are_isolated),
+	KUNIT_CASE(many_registrations_share_a_table),
+	KUNIT_CASE(alloc_null_is_enomem),
+	KUNIT_CASE(alloc_error_is_passed_on),
+	KUNIT_CASE(release_kvfrees_without_free_data),
+	{}
+};
+
+static struct kunit_suite cgroup_driver_suite = {
+	.name = "cgroup_driver",
+	.test_cases = cgroup_driver_cases,
+};
+kunit_test_suite(cgroup_driver_suite);
+
+MODULE_DESCRIPTION("KUnit tests of cgroup driver data");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0
+
+#include <linux/cgroup.h>
+
+void rust_helper_cgroup_lock(void)
+{
+	cgroup_lock();
+}
+
+void rust_helper_cgroup_unlock(void)
+{
+	cgroup_unlock();
+}
+
+void rust_helper_cgroup_get(struct cgroup *cgrp)
+{
+	cgroup_get(cgrp);
+}
+
+void rust_helper_cgroup_put(struct cgroup *cgrp)
+{
+	cgroup_put(cgrp);
+}
+
+u64 rust_helper_cgroup_id(const struct cgroup *cgrp)
+{
+	return cgroup_id(cgrp);
+}

@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Tests of the cgroup driver data core that need real cgroups: freeing when
+ * a cgroup goes away, release, the concurrent-miss race, the v1 hierarchy and
+ * module unload. They drive the cgroup_driver_kselftest module (test_module/)
+ * through debugfs and read the core's counts in
+ * /sys/kernel/debug/cgroup_driver/registrations.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+#include "../cgroup/cgroup_util.h"
+
+#define MODULE_NAME "cgroup_driver_kselftest"
+#define DEBUGFS "/sys/kernel/debug/"
+#define CONTROL DEBUGFS MODULE_NAME "/control"
+#define STATS DEBUGFS MODULE_NAME "/stats"
+#define REGISTRATIONS DEBUGFS "cgroup_driver/registrations"
+
+/* The cgroup core frees a removed cgroup from a workqueue: wait for it. */
+#define SETTLE_TRIES 200
+#define SETTLE_USEC 50000
+
+struct stats {
+	int allocs, frees, news, live;
+};
+
+static int load_module(void)
+{
+	const char *path = getenv("CGDRV_KSELFTEST_MODULE");
+	int fd, ret;
+
+	if (!path)
+		path = "test_module/" MODULE_NAME ".ko";
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", 0);
+	close(fd);
+	return ret ? -errno : 0;
+}
+
+static int unload_module(void)
+{
+	return syscall(SYS_delete_module, MODULE_NAME, O_NONBLOCK) ? -errno : 0;
+}
+
+/* Writes one command; returns 0 or the negative errno of the write. */
+static int control(const char *fmt, ...)
+{
+	char cmd[64];
+	va_list ap;
+	int fd, ret;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	fd = open(CONTROL, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, cmd, strlen(cmd)) < 0 ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+static struct stats read_stats(void)
+{
+	struct stats s = { -1, -1, -1, -1 };
+	FILE *f = fopen(STATS, "r");
+
+	if (f) {
+		if (fscanf(f, "allocs %d frees %d new %d live %d", &s.allocs,
+			   &s.frees, &s.news, &s.live) != 4)
+			s.allocs = -1;
+		fclose(f);
+	}
+	return s;
+}
+
+/* Objects the core holds for our module, or -1 if it has no registration. */
+static long core_objects(void)
+{
+	char line[256];
+	long objects = -1, n;
+	FILE *f = fopen(REGISTRATIONS, "r");
+
+	if (!f)
+		return -2;
+	while (fgets(line, sizeof(line), f)) {
+		char *owner = strstr(line, " owner=" MODULE_NAME " ");
+		char *count = strstr(line, " objects=");
+
+		if (owner && count && sscanf(count, " objects=%ld", &n) == 1)
+			objects = (objects < 0 ? 0 : objects) + n;
+	}
+	fclose(f);
+	return objects;
+}
+
+static int wait_for_frees(int frees)
+{
+	int i;
+
+	for (i = 0; i < SETTLE_TRIES; i++) {
+		if (read_stats().frees >= frees)
+			return read_stats().frees;
+		usleep(SETTLE_USEC);
+	}
+	return read_stats().frees;
+}
+
+static int get_data(int cgroup_fd)
+{
+	return control("get %d", cgroup_fd);
+}
+
+FIXTURE(core) {
+	char root[PATH_MAX];
+	char *cg;
+	int fd;
+};
+
+FIXTURE_SETUP(core)
+{
+	int ret;
+
+	if (cg_find_unified_root(self->root, sizeof(self->root), NULL))
+		SKIP(return, "cgroup v2 is not mounted");
+	ret = load_module();
+	if (ret == -EEXIST) {
+		ASSERT_EQ(0, unload_module());
+		ret = load_module();
+	}
+	ASSERT_EQ(0, ret) TH_LOG("loading the test module: %s", strerror(-ret));
+	ASSERT_EQ(0, control("register"));
+	self->cg = cg_name(self->root, "cgroup_driver_test");
+	ASSERT_NE(NULL, self->cg);
+	ASSERT_EQ(0, cg_create(self->cg));
+	self->fd = open(self->cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(core)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->cg)
+		rmdir(self->cg);
+	free(self->cg);
+	unload_module();
+}
+
+TEST_F(core, lookup_allocates_once)
+{
+	struct stats s;
+
+	ASSERT_EQ(0, get_data(self->fd));
+	ASSERT_EQ(0, get_data(self->fd));
+	s = read_stats();
+	EXPECT_EQ(1, s.allocs);
+	EXPECT_EQ(1, s.news);
+	EXPECT_EQ(1, core_objects());
+}
+
+TEST_F(core, freed_after_rmdir)
+{
+	ASSERT_EQ(0, get_data(self->fd));
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, rmdir(self->cg));
+	EXPECT_EQ(1, wait_for_frees(1));
+	EXPECT_EQ(0, core_objects());
+}
+
+/* An open directory fd holds the kernfs node, not the cgroup. */
+TEST_F(core, open_dir_fd_does_not_pin)
+{
+	ASSERT_EQ(0, get_data(self->fd));
+	ASSERT_EQ(0, rmdir(self->cg));
+	EXPECT_EQ(1, wait_for_frees(1));
+	EXPECT_EQ(0, core_objects());
+}
+
+/* A socket holds a reference on the cgroup its creator was in. */
+TEST_F(core, socket_pins_until_closed)
+{
+	int sock;
+
+	ASSERT_EQ(0, cg_enter_current(self->cg));
+	sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, sock);
+	ASSERT_EQ(0, cg_enter_current(self->root));
+	ASSERT_EQ(0, get_data(self->fd));
+	ASSERT_EQ(0, rmdir(self->cg));
+
+	/* Give the cgroup a chance to be freed, wrongly. */
+	sleep(1);
+	EXPECT_EQ(0, read_stats().frees);
+	EXPECT_EQ(1, core_objects());
+
+	close(sock);
+	EXPECT_EQ(1, wait_for_frees(1));
+	EXPECT_EQ(0, core_objects());
+}
+
+TEST_F(core, concurrent_miss_stores_one)
+{
+	const int threads = 16;
+	struct stats s;
+
+	ASSERT_EQ(0, control("race %d %d", self->fd, threads));
+	s = read_stats();
+	EXPECT_EQ(threads, s.allocs);
+	EXPECT_EQ(1, s.news);
+	EXPECT_EQ(threads - 1, s.frees);
+	EXPECT_EQ(1, s.live);
+	EXPECT_EQ(1, core_objects());
+}
+
+TEST_F(core, not_a_cgroup_is_ebadf)
+{
+	int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EBADF, get_data(fd));
+	close(fd);
+	EXPECT_EQ(0, read_stats().allocs);
+}
+
+TEST_F(core, v1_hierarchy_is_einval)
+{
+	char dir[] = "/tmp/cgroup_driver_v1.XXXXXX";
+	int fd;
+
+	ASSERT_NE(NULL, mkdtemp(dir));
+	ASSERT_EQ(0, mount("none", dir, "cgroup", 0, "none,name=cgroup_driver"))
+		TH_LOG("mounting a named v1 hierarchy: %s", strerror(errno));
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EINVAL, get_data(fd));
+	EXPECT_EQ(0, read_stats().allocs);
+	close(fd);
+	umount(dir);
+	rmdir(dir);
+}
+
+TEST_F(core, root_cgroup_until_release)
+{
+	int fd = open(self->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, get_data(fd));
+	close(fd);
+	EXPECT_EQ(1, core_objects());
+	ASSERT_EQ(0, control("release"));
+	EXPECT_EQ(1, read_stats().frees);
+	EXPECT_EQ(-1, core_objects());
+}
+
+TEST_F_TIMEOUT(core, release_frees_10000_cgroups, 900)
+{
+	const int n = 10000;
+	char name[32];
+	int i, fd;
+
+	for (i = 0; i < n; i++) {
+		char *cg;
+
+		snprintf(name, sizeof(name), "%d", i);
+		cg = cg_name(self->cg, name);
+		ASSERT_EQ(0, cg_create(cg));
+		fd = open(cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		free(cg);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, get_data(fd));
+		close(fd);
+	}
+	EXPECT_EQ(n, core_objects());
+	ASSERT_EQ(0, control("release"));
+	EXPECT_EQ(n, read_stats().frees);
+	EXPECT_EQ(0, read_stats().live);
+	EXPECT_EQ(-1, core_objects());
+
+	for (i = 0; i < n; i++) {
+		char *cg;
+
+		snprintf(name, sizeof(name), "%d", i);
+		cg = cg_name(self->cg, name);
+		EXPECT_EQ(0, cg_destroy(cg));
+		free(cg);
+	}
+	EXPECT_EQ(n, read_stats().frees);
+}
+
+/* The module goes away while cgroups still hold its data. */
+TEST_F(core, unload_with_data)
+{
+	ASSERT_EQ(0, get_data(self->fd));
+	EXPECT_EQ(1, core_objects());
+	ASSERT_EQ(0, unload_module());
+	EXPECT_EQ(-1, core_objects());
+	/* The cgroup's free must not call into the unloaded module. */
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, rmdir(self->cg));
+	usleep(SETTLE_USEC);
+	EXPECT_EQ(0, load_module());
+	EXPECT_EQ(0, control("register"));
+	EXPECT_EQ(0, core_objects());
+}
+
+TEST_HARNESS_MAIN
