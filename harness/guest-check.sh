@@ -14,7 +14,8 @@ CGROUP_TESTS="test_core test_cpu test_cpuset test_freezer test_hugetlb_memcg
 
 dmesg > "$OUT/boot.log"
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
-export CGDRV_OBJ=$OBJ
+export CGDRV_SAMPLES=$OBJ/samples/cgroup_driver
+export CGDRV_KSELFTEST_MODULE=$(cd "$SELFTESTS" && pwd)/cgroup_driver/test_module/cgroup_driver_kselftest.ko
 
 run() {
 	local suite=$1 prog=$2 rc

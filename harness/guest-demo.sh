@@ -1,8 +1,60 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Runs inside the guest for `make demo`.
+# Runs inside the guest for `make demo`: both GPU-like samples, two cgroups
+# with different priority offsets, a process in each creating contexts.
 # Usage: guest-demo.sh OUT OBJ
-set -u
-echo "kernel: $(uname -r)"
-grep -q cgroup2 /proc/mounts && echo "cgroup v2 mounted at /sys/fs/cgroup"
-echo "controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
+set -eu
+OBJ=$2
+DEMO=$OBJ/demo/cgroup_gpu_demo
+CG=/sys/fs/cgroup
+REGS=/sys/kernel/debug/cgroup_driver/registrations
+
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+say() { printf '\n== %s\n' "$*"; }
+
+say "kernel $(uname -r), cgroup v2 at $CG"
+insmod "$OBJ/samples/cgroup_driver/cgroup_driver_drm.ko" devices=2
+insmod "$OBJ/samples/cgroup_driver/rust_cgroup_driver.ko" devices=2
+DEVICES="$(ls /dev/dri/renderD* | head -2 | tr '\n' ' ')/dev/cgroup_gpu_rust0 /dev/cgroup_gpu_rust1"
+echo "devices: $DEVICES"
+say "registrations in the core (one per device):"
+cat "$REGS"
+
+mkdir "$CG/interactive" "$CG/batch"
+say "interactive gets +200, batch gets -300, on every device"
+for dev in $DEVICES; do
+	"$DEMO" "$dev" set "$CG/interactive" 200
+	"$DEMO" "$dev" set "$CG/batch" -300
+done
+
+say "a process in each cgroup creates a context with priority 100 on each device:"
+for cg in interactive batch; do
+	(
+		echo $BASHPID > "$CG/$cg/cgroup.procs"
+		for dev in $DEVICES; do
+			printf '  %-12s %-24s ' "$cg" "$dev"
+			"$DEMO" "$dev" ctx 100
+		done
+	)
+done
+
+say "the core's view: objects per registration"
+cat "$REGS"
+say "the DRM devices' view (debugfs): cgroups that hold data"
+for d in /sys/kernel/debug/dri/*/cgroups; do
+	[ -f "$d" ] && { echo "$d:"; sed 's/^/  /' "$d"; }
+done
+echo "  (interactive is cgroup $(stat -c %i "$CG/interactive"), batch is cgroup $(stat -c %i "$CG/batch"))"
+
+rmdir "$CG/interactive" "$CG/batch"
+sleep 1
+say "after removing both cgroups their data is gone:"
+cat "$REGS"
+for d in /sys/kernel/debug/dri/*/cgroups; do
+	[ -f "$d" ] && echo "$d: $(wc -l < "$d") cgroups"
+done
+
+rmmod rust_cgroup_driver cgroup_driver_drm
+say "after unloading both samples, the core holds:"
+cat "$REGS"
+echo "(nothing)"

@@ -57,9 +57,16 @@ build_kselftests() {
 	done
 }
 
+build_demo() {
+	mkdir -p "$OBJ/demo"
+	gcc -Wall -O2 -isystem "$OBJ/usr/include" -o "$OBJ/demo/cgroup_gpu_demo" \
+		"$REPO/harness/demo/cgroup_gpu_demo.c"
+}
+
 verify_config_only=${1:-}
 configure
 [ "$verify_config_only" = config ] && exit 0
 build_kernel
 build_external_modules
 build_kselftests
+build_demo

@@ -13,7 +13,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 export CCACHE_DIR="$CACHE/ccache"
 export CCACHE_BASEDIR="$CACHE"
 export CCACHE_MAXSIZE=5G
-export KBUILD_BUILD_TIMESTAMP="cgroup-driver"
+export KBUILD_BUILD_TIMESTAMP="2026-01-01 00:00:00 UTC"
 export KBUILD_BUILD_USER=cgdrv KBUILD_BUILD_HOST=cgdrv
 
 # The Debian package version names the tree: its patch level floats with

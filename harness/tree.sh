@@ -19,24 +19,27 @@ unpack() {
 	mv "$TREE.tmp" "$TREE"
 }
 
-# Puts the upstream version of the files named on stdin back in the tree,
-# with a new time stamp so that kbuild rebuilds what depends on them.
-restore_pristine() {
-	local tmp list f
+# Extracts the upstream version of the files named on stdin into $1; files
+# that upstream does not have (ours) are simply absent there.
+extract_pristine() {
+	local list
 	list=$(sed 's|^|linux-source-6.12/|')
 	[ -n "$list" ] || return 0
-	tmp=$(mktemp -d)
-	# Files that upstream does not have were ours: they just go.
-	tar -xf "$KTAR" -C "$tmp" --strip-components=1 $list 2>/dev/null || true
-	for f in $list; do
-		f=${f#linux-source-6.12/}
-		if [ -f "$tmp/$f" ]; then
-			cp "$tmp/$f" "$TREE/$f"
-		else
+	tar -xf "$KTAR" -C "$1" --strip-components=1 $list 2>/dev/null || true
+}
+
+# Copies $1/$f over the tree's $f for each file named on stdin whose content
+# differs, or removes the tree's file when $1 has none.
+sync_files() {
+	local f
+	while read -r f; do
+		if [ ! -f "$1/$f" ]; then
 			rm -f "$TREE/$f"
+		elif ! cmp -s "$1/$f" "$TREE/$f"; then
+			mkdir -p "$(dirname "$TREE/$f")"
+			cp "$1/$f" "$TREE/$f"
 		fi
 	done
-	rm -rf "$tmp"
 }
 
 patched_files() {
@@ -47,26 +50,26 @@ series_files() {
 	sed -e '/^#/d' -e '/^$/d' -e "s|^|$1/|" "$1/series"
 }
 
-# A changed series is reapplied to pristine copies of the files that the old
-# and the new series touch; every other file keeps its time stamp.
+# A changed series is applied to pristine copies of the files that the old
+# and the new series touch, aside; only files whose result differs are
+# written, so an edit to one patch rebuilds only what depends on its files.
 apply_series() {
-	if [ -d "$APPLIED" ]; then
-		diff -rq "$APPLIED" "$REPO/patches" >/dev/null && return
-		log "patches/series changed: restoring the files it touches"
-		{
-			patched_files $(series_files "$APPLIED")
-			patched_files $(series_files "$REPO/patches")
-		} | sort -u | restore_pristine
-		rm -rf "$APPLIED"
-	fi
+	local tmp files p
+	[ -d "$APPLIED" ] && diff -rq "$APPLIED" "$REPO/patches" >/dev/null && return
 	log "applying patches/series"
-	# Recorded first: a series that failed half-way is restored next time.
-	cp -r "$REPO/patches" "$APPLIED"
-	local p
+	tmp=$(mktemp -d)
+	files=$( {
+		[ -d "$APPLIED" ] && patched_files $(series_files "$APPLIED")
+		patched_files $(series_files "$REPO/patches")
+	} | sort -u)
+	extract_pristine "$tmp" <<< "$files"
 	for p in $(series_files "$REPO/patches"); do
-		patch -d "$TREE" -p1 -s --no-backup-if-mismatch -i "$p" ||
+		patch -d "$tmp" -p1 -s --no-backup-if-mismatch -i "$p" ||
 			die "patch $p does not apply"
 	done
+	sync_files "$tmp" <<< "$files"
+	rm -rf "$tmp" "$APPLIED"
+	cp -r "$REPO/patches" "$APPLIED"
 }
 
 overlay_files() {
@@ -75,17 +78,13 @@ overlay_files() {
 		! -name 'modules.order' ! -name 'Module.symvers' | sort)
 }
 
+# Overlay files are new files: one that left the overlay leaves the tree.
 place_overlay() {
-	local f new
+	local new
 	new=$(mktemp)
 	overlay_files > "$new"
-	[ -f "$MANIFEST" ] && comm -23 "$MANIFEST" "$new" | restore_pristine
-	while read -r f; do
-		if ! cmp -s "$REPO/$f" "$TREE/$f"; then
-			mkdir -p "$(dirname "$TREE/$f")"
-			cp "$REPO/$f" "$TREE/$f"
-		fi
-	done < "$new"
+	[ -f "$MANIFEST" ] && comm -23 "$MANIFEST" "$new" | sync_files /nonexistent
+	sync_files "$REPO" < "$new"
 	mv "$new" "$MANIFEST"
 }
 

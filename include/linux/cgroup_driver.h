@@ -49,11 +49,70 @@ struct cgroup_driver_funcs {
 
 #ifdef CONFIG_CGROUP_DRIVER
 
+/**
+ * cgroup_driver_init - register a driver, or one device of it
+ * @funcs: how the driver allocates and frees its data; must stay valid
+ *	until cgroup_driver_release() returns
+ *
+ * A driver that manages several devices registers once per device; the
+ * registrations never see each other's data.
+ *
+ * Context: Process context. May sleep.
+ * Return: The handle of the registration, ERR_PTR(-EINVAL) if @funcs or
+ * its @alloc_data is NULL, ERR_PTR(-ENOMEM) if no memory is left.
+ */
 struct cgroup_driver *cgroup_driver_init(struct cgroup_driver_funcs *funcs);
+
+/**
+ * cgroup_driver_release - free all data of a registration, then the handle
+ * @drv: the handle; NULL and error pointers are ignored
+ *
+ * Frees each object of @drv exactly once, through @free_data or kvfree(),
+ * including objects on cgroups that are being removed at the same time.
+ * Once it returns the core never calls the driver again, so the module may
+ * be unloaded. The driver must have stopped using @drv.
+ *
+ * Context: Process context. Sleeps (waits for an RCU grace period).
+ */
 void cgroup_driver_release(struct cgroup_driver *drv);
+
+/**
+ * cgroup_driver_get_data - find, or allocate, a driver's data for a cgroup
+ * @drv: the handle from cgroup_driver_init()
+ * @cgrp: a cgroup of the default hierarchy that the caller holds a
+ *	reference on
+ * @is_new: if not NULL, set to whether this call stored the object
+ *
+ * A hit takes no lock. On a miss @alloc_data is called with no lock held
+ * and the object is stored, unless a concurrent call stored one first: then
+ * that one is returned and ours is freed. The object stays valid while the
+ * caller holds a reference on @cgrp and has not released @drv; the core
+ * frees it when @cgrp is freed.
+ *
+ * Context: Process context. May sleep on a miss.
+ * Return: The driver's object for @cgrp; ERR_PTR(-EINVAL) for a NULL or
+ * error @drv, a NULL @cgrp or one not on the default hierarchy; the error
+ * that @alloc_data returned, or ERR_PTR(-ENOMEM) if it returned NULL.
+ */
 struct cgroup_driver_data *cgroup_driver_get_data(struct cgroup_driver *drv,
 						  struct cgroup *cgrp,
 						  bool *is_new);
+
+/**
+ * cgroup_driver_find_data - find a driver's data for a cgroup, if any
+ * @drv: the handle from cgroup_driver_init()
+ * @cgrp: a cgroup of the default hierarchy that the caller holds a
+ *	reference on
+ *
+ * Like cgroup_driver_get_data() but never allocates: for readers that
+ * treat a cgroup without data as having the defaults. Takes no lock.
+ *
+ * Context: Any context.
+ * Return: The driver's object for @cgrp, NULL if it has none, or
+ * ERR_PTR(-EINVAL) as cgroup_driver_get_data().
+ */
+struct cgroup_driver_data *cgroup_driver_find_data(struct cgroup_driver *drv,
+						   struct cgroup *cgrp);
 
 /* Internal to the cgroup core. */
 struct seq_file;
@@ -73,6 +132,12 @@ static inline void cgroup_driver_release(struct cgroup_driver *drv) {}
 static inline struct cgroup_driver_data *
 cgroup_driver_get_data(struct cgroup_driver *drv, struct cgroup *cgrp,
 		       bool *is_new)
+{
+	return ERR_PTR(-EINVAL);
+}
+
+static inline struct cgroup_driver_data *
+cgroup_driver_find_data(struct cgroup_driver *drv, struct cgroup *cgrp)
 {
 	return ERR_PTR(-EINVAL);
 }

@@ -18,14 +18,15 @@
 
 use core::{
     cell::UnsafeCell,
-    ffi::{c_char, c_int, c_void},
+    ffi::{c_int, c_void},
     ptr,
     sync::atomic::{AtomicPtr, AtomicU64, Ordering},
 };
 use kernel::{
     alloc::{flags, KBox},
-    bindings, container_of,
+    bindings, c_str, container_of,
     error::code::{EINVAL, ENOMEM},
+    ffi::c_char,
     prelude::*,
 };
 
@@ -422,6 +423,33 @@ pub unsafe extern "C" fn cgroup_driver_init(
     }
 }
 
+/// Checks the arguments of a lookup and finds the object of `drv` for
+/// `cgrp` without taking a lock; NULL if there is none.
+///
+/// # Safety
+///
+/// As for `cgroup_driver_get_data`.
+unsafe fn lookup(
+    drv: *mut Registration,
+    cgrp: *mut bindings::cgroup,
+) -> Result<*mut bindings::cgroup_driver_data> {
+    // SAFETY: `cgrp` is checked for NULL before its root is read.
+    if !is_handle(drv)
+        || cgrp.is_null()
+        || unsafe { (*cgrp).root != ptr::addr_of_mut!(bindings::cgrp_dfl_root) }
+    {
+        return Err(EINVAL);
+    }
+    let _rcu = RcuReadGuard::new();
+    // SAFETY: `cgrp` is valid; its table lives as long as the cgroup.
+    let table = unsafe { rcu_dereference(ptr::addr_of_mut!((*cgrp).driver_data)) };
+    if table.is_null() {
+        return Ok(ptr::null_mut());
+    }
+    // SAFETY: `table` is valid and we are in a read-side section.
+    Ok(unsafe { find(table.cast(), drv) })
+}
+
 /// Finds, or allocates and stores, the object of `drv` for `cgrp`.
 ///
 /// A hit takes no lock. `*is_new`, when `is_new` is not NULL, says whether
@@ -440,39 +468,41 @@ pub unsafe extern "C" fn cgroup_driver_get_data(
     is_new: *mut bool,
 ) -> *mut bindings::cgroup_driver_data {
     let drv = drv.cast::<Registration>();
-    // SAFETY: `cgrp` is checked for NULL before its root is read.
-    if !is_handle(drv)
-        || cgrp.is_null()
-        || unsafe { (*cgrp).root } != unsafe { ptr::addr_of_mut!(bindings::cgrp_dfl_root) }
-    {
-        return EINVAL.to_ptr();
-    }
-
-    let hit = {
-        let _rcu = RcuReadGuard::new();
-        // SAFETY: `cgrp` is valid; its table lives as long as the cgroup.
-        let table = unsafe { rcu_dereference(ptr::addr_of_mut!((*cgrp).driver_data)) };
-        if table.is_null() {
-            ptr::null_mut()
-        } else {
-            // SAFETY: `table` is valid and we are in a read-side section.
-            unsafe { find(table.cast(), drv) }
-        }
-    };
-    let (data, new) = if hit.is_null() {
+    // SAFETY: Per the safety requirements.
+    let (data, new) = match unsafe { lookup(drv, cgrp) } {
+        Err(e) => return e.to_ptr(),
         // SAFETY: `drv` is live and the caller holds a reference on `cgrp`.
-        match unsafe { get_or_insert(drv, cgrp) } {
+        Ok(hit) if hit.is_null() => match unsafe { get_or_insert(drv, cgrp) } {
             Ok(stored) => stored,
             Err(e) => return e,
-        }
-    } else {
-        (hit, false)
+        },
+        Ok(hit) => (hit, false),
     };
     if !is_new.is_null() {
         // SAFETY: `is_new` is valid when not NULL.
         unsafe { *is_new = new };
     }
     data
+}
+
+/// Finds the object of `drv` for `cgrp` without allocating one.
+///
+/// Returns NULL if there is none, `ERR_PTR(-EINVAL)` as
+/// `cgroup_driver_get_data` does.
+///
+/// # Safety
+///
+/// As for `cgroup_driver_get_data`.
+#[no_mangle]
+pub unsafe extern "C" fn cgroup_driver_find_data(
+    drv: *mut bindings::cgroup_driver,
+    cgrp: *mut bindings::cgroup,
+) -> *mut bindings::cgroup_driver_data {
+    // SAFETY: Per the safety requirements.
+    match unsafe { lookup(drv.cast(), cgrp) } {
+        Ok(data) => data,
+        Err(e) => e.to_ptr(),
+    }
 }
 
 /// Frees every object of `drv`, then `drv`. Once it returns, the core never
@@ -582,7 +612,7 @@ pub unsafe extern "C" fn cgroup_driver_debugfs_show(
             let drv = container_of!(pos, Registration, node);
             bindings::seq_printf(
                 m,
-                c"id=%llu owner=%s objects=%zu\n".as_ptr(),
+                c_str!("id=%llu owner=%s objects=%zu\n").as_char_ptr(),
                 (*drv).id,
                 (*drv).owner.as_ptr().cast::<c_char>(),
                 (*drv).count,

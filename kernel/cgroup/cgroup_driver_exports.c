@@ -11,6 +11,7 @@
 
 EXPORT_SYMBOL_GPL(cgroup_driver_init);
 EXPORT_SYMBOL_GPL(cgroup_driver_get_data);
+EXPORT_SYMBOL_GPL(cgroup_driver_find_data);
 EXPORT_SYMBOL_GPL(cgroup_driver_release);
 
 DEFINE_SHOW_ATTRIBUTE(cgroup_driver_debugfs);

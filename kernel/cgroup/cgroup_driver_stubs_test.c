@@ -24,6 +24,7 @@ static void stubs_match_the_rfc(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, PTR_ERR(cgroup_driver_get_data(drv, NULL, &is_new)),
 			-EINVAL);
 	KUNIT_EXPECT_TRUE(test, is_new);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(cgroup_driver_find_data(drv, NULL)), -EINVAL);
 	cgroup_driver_release(drv);
 }
 

@@ -137,6 +137,24 @@ static void get_data_allocates_once(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, td->frees, 1);
 }
 
+static void find_data_never_allocates(struct kunit *test)
+{
+	struct test_driver *td = test_driver_new(test, true);
+	struct cgroup_driver *drv = test_register(test, td);
+	struct cgroup_driver_data *data;
+
+	KUNIT_EXPECT_NULL(test, cgroup_driver_find_data(drv, root()));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(cgroup_driver_find_data(NULL, root())), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(cgroup_driver_find_data(drv, NULL)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, td->allocs, 0);
+
+	data = cgroup_driver_get_data(drv, root(), NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, data);
+	KUNIT_EXPECT_PTR_EQ(test, cgroup_driver_find_data(drv, root()), data);
+	cgroup_driver_release(drv);
+	KUNIT_EXPECT_EQ(test, td->frees, 1);
+}
+
 static void registrations_are_isolated(struct kunit *test)
 {
 	struct test_driver *td = test_driver_new(test, true);
@@ -249,6 +267,7 @@ static struct kunit_case cgroup_driver_cases[] = {
 	KUNIT_CASE(get_data_rejects_bad_arguments),
 	KUNIT_CASE(release_ignores_non_handles),
 	KUNIT_CASE(get_data_allocates_once),
+	KUNIT_CASE(find_data_never_allocates),
 	KUNIT_CASE(registrations_are_isolated),
 	KUNIT_CASE(many_registrations_share_a_table),
 	KUNIT_CASE(alloc_null_is_enomem),

@@ -26,3 +26,13 @@ u64 rust_helper_cgroup_id(const struct cgroup *cgrp)
 {
 	return cgroup_id(cgrp);
 }
+
+bool rust_helper_cgroup_tryget(struct cgroup *cgrp)
+{
+	return cgroup_tryget(cgrp);
+}
+
+struct cgroup *rust_helper_task_dfl_cgroup(struct task_struct *task)
+{
+	return task_dfl_cgroup(task);
+}

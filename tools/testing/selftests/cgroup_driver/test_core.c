@@ -22,39 +22,27 @@
 
 #include "../kselftest_harness.h"
 #include "../cgroup/cgroup_util.h"
+#include "cgroup_driver_util.h"
 
 #define MODULE_NAME "cgroup_driver_kselftest"
 #define DEBUGFS "/sys/kernel/debug/"
 #define CONTROL DEBUGFS MODULE_NAME "/control"
 #define STATS DEBUGFS MODULE_NAME "/stats"
-#define REGISTRATIONS DEBUGFS "cgroup_driver/registrations"
-
-/* The cgroup core frees a removed cgroup from a workqueue: wait for it. */
-#define SETTLE_TRIES 200
-#define SETTLE_USEC 50000
 
 struct stats {
 	int allocs, frees, news, live;
 };
 
-static int load_module(void)
+static int load(void)
 {
 	const char *path = getenv("CGDRV_KSELFTEST_MODULE");
-	int fd, ret;
 
-	if (!path)
-		path = "test_module/" MODULE_NAME ".ko";
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, "", 0);
-	close(fd);
-	return ret ? -errno : 0;
+	return load_module(path ? path : "test_module/" MODULE_NAME ".ko", "");
 }
 
-static int unload_module(void)
+static int unload(void)
 {
-	return syscall(SYS_delete_module, MODULE_NAME, O_NONBLOCK) ? -errno : 0;
+	return unload_module(MODULE_NAME);
 }
 
 /* Writes one command; returns 0 or the negative errno of the write. */
@@ -89,24 +77,9 @@ static struct stats read_stats(void)
 	return s;
 }
 
-/* Objects the core holds for our module, or -1 if it has no registration. */
-static long core_objects(void)
+static long objects(void)
 {
-	char line[256];
-	long objects = -1, n;
-	FILE *f = fopen(REGISTRATIONS, "r");
-
-	if (!f)
-		return -2;
-	while (fgets(line, sizeof(line), f)) {
-		char *owner = strstr(line, " owner=" MODULE_NAME " ");
-		char *count = strstr(line, " objects=");
-
-		if (owner && count && sscanf(count, " objects=%ld", &n) == 1)
-			objects = (objects < 0 ? 0 : objects) + n;
-	}
-	fclose(f);
-	return objects;
+	return core_objects(MODULE_NAME);
 }
 
 static int wait_for_frees(int frees)
@@ -138,10 +111,10 @@ FIXTURE_SETUP(core)
 
 	if (cg_find_unified_root(self->root, sizeof(self->root), NULL))
 		SKIP(return, "cgroup v2 is not mounted");
-	ret = load_module();
+	ret = load();
 	if (ret == -EEXIST) {
-		ASSERT_EQ(0, unload_module());
-		ret = load_module();
+		ASSERT_EQ(0, unload());
+		ret = load();
 	}
 	ASSERT_EQ(0, ret) TH_LOG("loading the test module: %s", strerror(-ret));
 	ASSERT_EQ(0, control("register"));
@@ -159,7 +132,7 @@ FIXTURE_TEARDOWN(core)
 	if (self->cg)
 		rmdir(self->cg);
 	free(self->cg);
-	unload_module();
+	unload();
 }
 
 TEST_F(core, lookup_allocates_once)
@@ -171,7 +144,7 @@ TEST_F(core, lookup_allocates_once)
 	s = read_stats();
 	EXPECT_EQ(1, s.allocs);
 	EXPECT_EQ(1, s.news);
-	EXPECT_EQ(1, core_objects());
+	EXPECT_EQ(1, objects());
 }
 
 TEST_F(core, freed_after_rmdir)
@@ -181,7 +154,7 @@ TEST_F(core, freed_after_rmdir)
 	self->fd = -1;
 	ASSERT_EQ(0, rmdir(self->cg));
 	EXPECT_EQ(1, wait_for_frees(1));
-	EXPECT_EQ(0, core_objects());
+	EXPECT_EQ(0, objects());
 }
 
 /* An open directory fd holds the kernfs node, not the cgroup. */
@@ -190,7 +163,7 @@ TEST_F(core, open_dir_fd_does_not_pin)
 	ASSERT_EQ(0, get_data(self->fd));
 	ASSERT_EQ(0, rmdir(self->cg));
 	EXPECT_EQ(1, wait_for_frees(1));
-	EXPECT_EQ(0, core_objects());
+	EXPECT_EQ(0, objects());
 }
 
 /* A socket holds a reference on the cgroup its creator was in. */
@@ -208,11 +181,11 @@ TEST_F(core, socket_pins_until_closed)
 	/* Give the cgroup a chance to be freed, wrongly. */
 	sleep(1);
 	EXPECT_EQ(0, read_stats().frees);
-	EXPECT_EQ(1, core_objects());
+	EXPECT_EQ(1, objects());
 
 	close(sock);
 	EXPECT_EQ(1, wait_for_frees(1));
-	EXPECT_EQ(0, core_objects());
+	EXPECT_EQ(0, objects());
 }
 
 TEST_F(core, concurrent_miss_stores_one)
@@ -226,7 +199,7 @@ TEST_F(core, concurrent_miss_stores_one)
 	EXPECT_EQ(1, s.news);
 	EXPECT_EQ(threads - 1, s.frees);
 	EXPECT_EQ(1, s.live);
-	EXPECT_EQ(1, core_objects());
+	EXPECT_EQ(1, objects());
 }
 
 TEST_F(core, not_a_cgroup_is_ebadf)
@@ -263,10 +236,10 @@ TEST_F(core, root_cgroup_until_release)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, get_data(fd));
 	close(fd);
-	EXPECT_EQ(1, core_objects());
+	EXPECT_EQ(1, objects());
 	ASSERT_EQ(0, control("release"));
 	EXPECT_EQ(1, read_stats().frees);
-	EXPECT_EQ(-1, core_objects());
+	EXPECT_EQ(-1, objects());
 }
 
 TEST_F_TIMEOUT(core, release_frees_10000_cgroups, 900)
@@ -287,11 +260,11 @@ TEST_F_TIMEOUT(core, release_frees_10000_cgroups, 900)
 		ASSERT_EQ(0, get_data(fd));
 		close(fd);
 	}
-	EXPECT_EQ(n, core_objects());
+	EXPECT_EQ(n, objects());
 	ASSERT_EQ(0, control("release"));
 	EXPECT_EQ(n, read_stats().frees);
 	EXPECT_EQ(0, read_stats().live);
-	EXPECT_EQ(-1, core_objects());
+	EXPECT_EQ(-1, objects());
 
 	for (i = 0; i < n; i++) {
 		char *cg;
@@ -308,17 +281,17 @@ TEST_F_TIMEOUT(core, release_frees_10000_cgroups, 900)
 TEST_F(core, unload_with_data)
 {
 	ASSERT_EQ(0, get_data(self->fd));
-	EXPECT_EQ(1, core_objects());
-	ASSERT_EQ(0, unload_module());
-	EXPECT_EQ(-1, core_objects());
+	EXPECT_EQ(1, objects());
+	ASSERT_EQ(0, unload());
+	EXPECT_EQ(-1, objects());
 	/* The cgroup's free must not call into the unloaded module. */
 	close(self->fd);
 	self->fd = -1;
 	ASSERT_EQ(0, rmdir(self->cg));
 	usleep(SETTLE_USEC);
-	EXPECT_EQ(0, load_module());
+	EXPECT_EQ(0, load());
 	EXPECT_EQ(0, control("register"));
-	EXPECT_EQ(0, core_objects());
+	EXPECT_EQ(0, objects());
 }
 
 TEST_HARNESS_MAIN

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Miscellaneous devices: a character device with a dynamic minor.
+//!
+//! A driver implements [`MiscDevice`], declares its file operations once as a
+//! `static` [`MiscDeviceVtable`] naming its module, and registers devices with
+//! [`MiscDeviceRegistration::register`]; dropping the registration removes the
+//! device.
+//!
+//! C header: [`include/linux/miscdevice.h`](srctree/include/linux/miscdevice.h).
+
+use crate::{
+    alloc::{flags, KBox},
+    bindings, build_error,
+    error::{from_result, to_result, Result, VTABLE_DEFAULT_ERROR},
+    ffi::{c_int, c_long, c_uint, c_ulong},
+    prelude::*,
+    str::CString,
+    sync::Arc,
+    types::{ForeignOwnable, Opaque},
+    ThisModule,
+};
+use core::{
+    marker::PhantomData,
+    mem::MaybeUninit,
+    pin::Pin,
+};
+
+/// What a misc device does when user space uses it.
+#[vtable]
+pub trait MiscDevice: Sized + 'static {
+    /// Data of the device, shared by every file that opens it.
+    type Data: Send + Sync;
+
+    /// What each open file keeps.
+    type Ptr: ForeignOwnable + Send + Sync;
+
+    /// Called when user space opens the device.
+    fn open(data: &Arc<Self::Data>) -> Result<Self::Ptr>;
+
+    /// Called when the last reference to an open file goes away.
+    fn release(device: Self::Ptr) {
+        drop(device);
+    }
+
+    /// Handles an ioctl; `arg` is user space's argument, often a pointer.
+    fn ioctl(
+        _device: <Self::Ptr as ForeignOwnable>::Borrowed<'_>,
+        _cmd: u32,
+        _arg: usize,
+    ) -> Result<isize> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// The file operations of `T`, owned by a module: open files keep the
+/// module loaded. Declared as a `static` of that module.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::miscdevice::{MiscDevice, MiscDeviceRegistration, MiscDeviceVtable};
+/// use kernel::{prelude::*, str::CString, sync::Arc, ThisModule};
+///
+/// struct Echo;
+///
+/// #[vtable]
+/// impl MiscDevice for Echo {
+///     type Data = u32;
+///     type Ptr = Arc<u32>;
+///
+///     fn open(data: &Arc<u32>) -> Result<Arc<u32>> {
+///         Ok(data.clone())
+///     }
+///
+///     fn ioctl(data: &u32, _cmd: u32, _arg: usize) -> Result<isize> {
+///         Ok(*data as isize)
+///     }
+/// }
+///
+/// # // SAFETY: Doctests are built in, so they have no module.
+/// # static THIS_MODULE: ThisModule = unsafe { ThisModule::from_ptr(core::ptr::null_mut()) };
+/// static ECHO_FOPS: MiscDeviceVtable<Echo> = MiscDeviceVtable::new(&THIS_MODULE);
+///
+/// let name = CString::try_from_fmt(fmt!("rust_misc_doctest"))?;
+/// let reg = MiscDeviceRegistration::register(name, &ECHO_FOPS, Arc::new(42, GFP_KERNEL)?)?;
+/// assert_eq!(*reg.data(), 42);
+/// assert!(reg.minor() > 0);
+/// # Ok::<(), Error>(())
+/// ```
+pub struct MiscDeviceVtable<T: MiscDevice> {
+    fops: bindings::file_operations,
+    _t: PhantomData<T>,
+}
+
+// SAFETY: The file operations are immutable and the functions thread safe.
+unsafe impl<T: MiscDevice> Sync for MiscDeviceVtable<T> {}
+
+impl<T: MiscDevice> MiscDeviceVtable<T> {
+    /// The file operations of `T`, owned by `module`.
+    pub const fn new(module: &'static ThisModule) -> Self {
+        Self {
+            fops: bindings::file_operations {
+                owner: module.0,
+                open: Some(fops_open::<T>),
+                release: Some(fops_release::<T>),
+                unlocked_ioctl: if T::HAS_IOCTL {
+                    Some(fops_ioctl::<T>)
+                } else {
+                    None
+                },
+                #[cfg(CONFIG_COMPAT)]
+                compat_ioctl: if T::HAS_IOCTL {
+                    Some(bindings::compat_ptr_ioctl)
+                } else {
+                    None
+                },
+                // SAFETY: All zeroes is a valid `file_operations`: no callbacks.
+                ..unsafe { MaybeUninit::zeroed().assume_init() }
+            },
+            _t: PhantomData,
+        }
+    }
+}
+
+/// A registered misc device, removed when dropped.
+///
+/// # Invariants
+///
+/// `inner` is registered with the misc core, with `fops` from a `static`
+/// vtable of `T`, for as long as the registration lives.
+#[repr(C)]
+pub struct MiscDeviceRegistration<T: MiscDevice> {
+    inner: Opaque<bindings::miscdevice>,
+    data: Arc<T::Data>,
+    _name: CString,
+}
+
+// SAFETY: The misc core may be called from any thread; `T::Data` is thread safe.
+unsafe impl<T: MiscDevice> Send for MiscDeviceRegistration<T> {}
+
+// SAFETY: All methods take `&self` and only read.
+unsafe impl<T: MiscDevice> Sync for MiscDeviceRegistration<T> {}
+
+impl<T: MiscDevice> MiscDeviceRegistration<T> {
+    /// Registers a misc device called `name` (`/dev/<name>`), readable and
+    /// writable by everyone, whose files share `data`.
+    pub fn register(
+        name: CString,
+        vtable: &'static MiscDeviceVtable<T>,
+        data: Arc<T::Data>,
+    ) -> Result<Pin<KBox<Self>>> {
+        let reg = KBox::pin(
+            Self {
+                inner: Opaque::uninit(),
+                data,
+                _name: name,
+            },
+            flags::GFP_KERNEL,
+        )?;
+        let misc = reg.inner.get();
+        // SAFETY: `misc` is valid and pinned in the box; the name lives in
+        // the box as well, and `vtable` is static.
+        unsafe {
+            misc.write_bytes(0, 1);
+            (*misc).minor = bindings::MISC_DYNAMIC_MINOR as c_int;
+            (*misc).name = reg._name.as_char_ptr();
+            (*misc).fops = &vtable.fops;
+            (*misc).mode = 0o666;
+            to_result(bindings::misc_register(misc))?;
+        }
+        // INVARIANT: The device is registered with `vtable`'s operations.
+        Ok(reg)
+    }
+
+    /// The data shared by the device's files.
+    pub fn data(&self) -> &Arc<T::Data> {
+        &self.data
+    }
+
+    /// The minor number the misc core chose.
+    pub fn minor(&self) -> i32 {
+        // SAFETY: `inner` is registered, so its minor is set and stable.
+        unsafe { (*self.inner.get()).minor }
+    }
+}
+
+impl<T: MiscDevice> Drop for MiscDeviceRegistration<T> {
+    fn drop(&mut self) {
+        // SAFETY: `inner` is registered (type invariant). Files that are
+        // still open keep their own reference on `data`, if they need it.
+        unsafe { bindings::misc_deregister(self.inner.get()) };
+    }
+}
+
+/// # Safety
+///
+/// Called by the VFS on open of a registration's device.
+unsafe extern "C" fn fops_open<T: MiscDevice>(
+    _inode: *mut bindings::inode,
+    file: *mut bindings::file,
+) -> c_int {
+    // SAFETY: `misc_open` set `private_data` to the registered miscdevice and
+    // holds the misc lock, so the registration stays alive during this call.
+    let reg = unsafe {
+        let misc = (*file).private_data.cast::<bindings::miscdevice>();
+        &*misc.cast::<MiscDeviceRegistration<T>>()
+    };
+    from_result(|| {
+        let ptr = T::open(&reg.data)?;
+        // SAFETY: `file` is valid; `fops_release` takes the pointer back.
+        unsafe { (*file).private_data = ptr.into_foreign().cast_mut() };
+        Ok(0)
+    })
+}
+
+/// # Safety
+///
+/// Called by the VFS when the last reference to a file of `T` is dropped.
+unsafe extern "C" fn fops_release<T: MiscDevice>(
+    _inode: *mut bindings::inode,
+    file: *mut bindings::file,
+) -> c_int {
+    // SAFETY: `fops_open` stored a `T::Ptr` in `private_data`, and release
+    // is called once.
+    let ptr = unsafe { T::Ptr::from_foreign((*file).private_data) };
+    T::release(ptr);
+    0
+}
+
+/// # Safety
+///
+/// Called by the VFS on an ioctl on an open file of `T`.
+unsafe extern "C" fn fops_ioctl<T: MiscDevice>(
+    file: *mut bindings::file,
+    cmd: c_uint,
+    arg: c_ulong,
+) -> c_long {
+    // SAFETY: `fops_open` stored a `T::Ptr` in `private_data`, which lives
+    // until release, after every ioctl.
+    let device = unsafe { T::Ptr::borrow((*file).private_data) };
+    match T::ioctl(device, cmd, arg as usize) {
+        Ok(ret) => ret as c_long,
+        Err(err) => err.to_errno() as c_long,
+    }
+}

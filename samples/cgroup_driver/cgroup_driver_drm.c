@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A GPU-like DRM driver with no hardware that keeps, per device and per
+ * cgroup, a priority offset and a display boost with cgroup driver data, and
+ * applies the offset to the contexts that processes create. It uses only the
+ * exported C API and builds in the tree or out of it.
+ *
+ * uAPI: include/uapi/drm/cgroup_gpu_drm.h. Each device lists the cgroups
+ * that hold its data in /sys/kernel/debug/dri/<minor>/cgroups.
+ */
+#include <linux/capability.h>
+#include <linux/cgroup.h>
+#include <linux/debugfs.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/platform_device.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+
+#include <drm/drm_debugfs.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_ioctl.h>
+#include <drm/drm_print.h>
+
+#include <uapi/drm/cgroup_gpu_drm.h>
+
+#define DRIVER_NAME "cgroup_gpu"
+
+static unsigned int devices = 2;
+module_param(devices, uint, 0444);
+MODULE_PARM_DESC(devices, "Number of devices to create (default: 2)");
+
+struct cgpu_device {
+	struct drm_device drm;
+	struct platform_device *pdev;
+	struct cgroup_driver *cgdrv;
+	/* The cgroups that hold data, for debugfs; under data_lock. */
+	struct mutex data_lock;
+	struct list_head data;
+};
+
+/* One device's settings for one cgroup. */
+struct cgpu_cgroup {
+	struct cgroup_driver_data base;
+	atomic_t priority_offset;
+	atomic_t dispboost;
+	/* Set once stored: the device and the cgroup it belongs to. */
+	struct cgpu_device *cdev;
+	u64 cgroup_id;
+	struct list_head node;
+};
+
+struct cgpu_file {
+	struct xarray contexts;
+};
+
+struct cgpu_context {
+	int effective;
+};
+
+static struct cgpu_device **cgpu_devices;
+
+static struct cgpu_device *to_cgpu(struct drm_device *drm)
+{
+	return container_of(drm, struct cgpu_device, drm);
+}
+
+static struct cgpu_cgroup *to_cgpu_cgroup(struct cgroup_driver_data *data)
+{
+	return container_of(data, struct cgpu_cgroup, base);
+}
+
+static struct cgroup_driver_data *cgpu_alloc_data(struct cgroup_driver *drv)
+{
+	struct cgpu_cgroup *cg = kzalloc(sizeof(*cg), GFP_KERNEL);
+
+	if (!cg)
+		return ERR_PTR(-ENOMEM);
+	INIT_LIST_HEAD(&cg->node);
+	return &cg->base;
+}
+
+static void cgpu_free_data(struct cgroup_driver_data *data)
+{
+	struct cgpu_cgroup *cg = to_cgpu_cgroup(data);
+
+	/* Objects that lost a race were never listed. */
+	if (cg->cdev) {
+		mutex_lock(&cg->cdev->data_lock);
+		list_del(&cg->node);
+		mutex_unlock(&cg->cdev->data_lock);
+	}
+	kfree(cg);
+}
+
+static struct cgroup_driver_funcs cgpu_cgroup_funcs = {
+	.alloc_data = cgpu_alloc_data,
+	.free_data = cgpu_free_data,
+};
+
+/*
+ * The cgroup whose directory the caller opened as @fd, with a reference.
+ * EBADF: not open, or not a cgroup directory; ENOTDIR: not a directory;
+ * EACCES: @write and the caller may not write to the directory and lacks
+ * CAP_SYS_ADMIN. A cgroup v1 cgroup is returned: the core refuses it.
+ */
+static struct cgroup *cgpu_cgroup_from_fd(int fd, bool write)
+{
+	struct fd f = fdget(fd);
+	struct cgroup *cgrp;
+
+	if (!fd_file(f))
+		return ERR_PTR(-EBADF);
+	if (!S_ISDIR(file_inode(fd_file(f))->i_mode))
+		cgrp = ERR_PTR(-ENOTDIR);
+	else if (write && !capable(CAP_SYS_ADMIN) &&
+		 file_permission(fd_file(f), MAY_WRITE))
+		cgrp = ERR_PTR(-EACCES);
+	else
+		cgrp = cgroup_v1v2_get_from_fd(fd);
+	fdput(f);
+	return cgrp;
+}
+
+/* The settings of @cgrp on @cdev, or NULL while it has the defaults. */
+static struct cgpu_cgroup *cgpu_find(struct cgpu_device *cdev,
+				     struct cgroup *cgrp)
+{
+	struct cgroup_driver_data *data;
+
+	data = cgroup_driver_find_data(cdev->cgdrv, cgrp);
+	if (IS_ERR_OR_NULL(data))
+		return ERR_CAST(data);
+	return to_cgpu_cgroup(data);
+}
+
+static struct cgpu_cgroup *cgpu_get(struct cgpu_device *cdev,
+				    struct cgroup *cgrp)
+{
+	struct cgroup_driver_data *data;
+	struct cgpu_cgroup *cg;
+	bool is_new;
+
+	data = cgroup_driver_get_data(cdev->cgdrv, cgrp, &is_new);
+	if (IS_ERR(data))
+		return ERR_CAST(data);
+	cg = to_cgpu_cgroup(data);
+	if (is_new) {
+		cg->cgroup_id = cgroup_id(cgrp);
+		mutex_lock(&cdev->data_lock);
+		cg->cdev = cdev;
+		list_add_tail(&cg->node, &cdev->data);
+		mutex_unlock(&cdev->data_lock);
+	}
+	return cg;
+}
+
+static atomic_t *cgpu_param(struct cgpu_cgroup *cg, u64 param)
+{
+	switch (param) {
+	case CGROUP_GPU_PARAM_PRIORITY_OFFSET:
+		return &cg->priority_offset;
+	case CGROUP_GPU_PARAM_DISPBOOST:
+		return &cg->dispboost;
+	}
+	return NULL;
+}
+
+static bool cgpu_param_valid(u64 param, s64 value)
+{
+	switch (param) {
+	case CGROUP_GPU_PARAM_PRIORITY_OFFSET:
+		return value >= CGROUP_GPU_PRIORITY_MIN && value <= CGROUP_GPU_PRIORITY_MAX;
+	case CGROUP_GPU_PARAM_DISPBOOST:
+		return value >= 0 && value <= CGROUP_GPU_DISPBOOST_MAX;
+	}
+	return false;
+}
+
+static int cgpu_setparam(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct cgroup_gpu_param *args = data;
+	struct cgpu_cgroup *cg;
+	struct cgroup *cgrp;
+
+	if (args->flags || !cgpu_param_valid(args->param, args->value))
+		return -EINVAL;
+	cgrp = cgpu_cgroup_from_fd(args->cgroup_fd, true);
+	if (IS_ERR(cgrp))
+		return PTR_ERR(cgrp);
+	cg = cgpu_get(to_cgpu(drm), cgrp);
+	if (!IS_ERR(cg))
+		atomic_set(cgpu_param(cg, args->param), args->value);
+	cgroup_put(cgrp);
+	return PTR_ERR_OR_ZERO(cg);
+}
+
+static int cgpu_getparam(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct cgroup_gpu_param *args = data;
+	struct cgpu_cgroup *cg;
+	struct cgroup *cgrp;
+
+	if (args->flags || !cgpu_param_valid(args->param, 0))
+		return -EINVAL;
+	cgrp = cgpu_cgroup_from_fd(args->cgroup_fd, false);
+	if (IS_ERR(cgrp))
+		return PTR_ERR(cgrp);
+	cg = cgpu_find(to_cgpu(drm), cgrp);
+	if (!IS_ERR(cg))
+		args->value = cg ? atomic_read(cgpu_param(cg, args->param)) : 0;
+	cgroup_put(cgrp);
+	return PTR_ERR_OR_ZERO(cg);
+}
+
+/* The caller's cgroup on the default hierarchy, with a reference. */
+static struct cgroup *cgpu_current_cgroup(void)
+{
+	struct cgroup *cgrp;
+
+	rcu_read_lock();
+	do {
+		cgrp = task_dfl_cgroup(current);
+	} while (!cgroup_tryget(cgrp));
+	rcu_read_unlock();
+	return cgrp;
+}
+
+static int cgpu_ctx_create(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct cgpu_file *cfile = file->driver_priv;
+	struct cgroup_gpu_ctx *args = data;
+	struct cgpu_context *ctx;
+	struct cgpu_cgroup *cg;
+	struct cgroup *cgrp;
+	int offset, ret;
+
+	if (args->pad || args->priority < CGROUP_GPU_PRIORITY_MIN ||
+	    args->priority > CGROUP_GPU_PRIORITY_MAX)
+		return -EINVAL;
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+
+	cgrp = cgpu_current_cgroup();
+	cg = cgpu_find(to_cgpu(drm), cgrp);
+	offset = IS_ERR_OR_NULL(cg) ? 0 : atomic_read(&cg->priority_offset);
+	cgroup_put(cgrp);
+
+	ctx->effective = clamp(args->priority + offset, CGROUP_GPU_PRIORITY_MIN,
+			       CGROUP_GPU_PRIORITY_MAX);
+	ret = xa_alloc(&cfile->contexts, &args->ctx_id, ctx, xa_limit_32b, GFP_KERNEL);
+	if (ret) {
+		kfree(ctx);
+		return ret;
+	}
+	args->effective = ctx->effective;
+	return 0;
+}
+
+static int cgpu_ctx_get(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct cgpu_file *cfile = file->driver_priv;
+	struct cgroup_gpu_ctx *args = data;
+	struct cgpu_context *ctx;
+
+	if (args->pad)
+		return -EINVAL;
+	ctx = xa_load(&cfile->contexts, args->ctx_id);
+	if (!ctx)
+		return -ENOENT;
+	args->effective = ctx->effective;
+	return 0;
+}
+
+static int cgpu_open(struct drm_device *drm, struct drm_file *file)
+{
+	struct cgpu_file *cfile = kzalloc(sizeof(*cfile), GFP_KERNEL);
+
+	if (!cfile)
+		return -ENOMEM;
+	xa_init_flags(&cfile->contexts, XA_FLAGS_ALLOC);
+	file->driver_priv = cfile;
+	return 0;
+}
+
+static void cgpu_postclose(struct drm_device *drm, struct drm_file *file)
+{
+	struct cgpu_file *cfile = file->driver_priv;
+	struct cgpu_context *ctx;
+	unsigned long id;
+
+	xa_for_each(&cfile->contexts, id, ctx)
+		kfree(ctx);
+	xa_destroy(&cfile->contexts);
+	kfree(cfile);
+}
+
+static const struct drm_ioctl_desc cgpu_ioctls[] = {
+	DRM_IOCTL_DEF_DRV(CGROUP_GPU_SETPARAM, cgpu_setparam, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(CGROUP_GPU_GETPARAM, cgpu_getparam, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(CGROUP_GPU_CTX_CREATE, cgpu_ctx_create, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(CGROUP_GPU_CTX_GET, cgpu_ctx_get, DRM_RENDER_ALLOW),
+};
+
+static int cgpu_cgroups_show(struct seq_file *m, void *v)
+{
+	struct drm_debugfs_entry *entry = m->private;
+	struct cgpu_device *cdev = to_cgpu(entry->dev);
+	struct cgpu_cgroup *cg;
+
+	mutex_lock(&cdev->data_lock);
+	list_for_each_entry(cg, &cdev->data, node)
+		seq_printf(m, "cgroup %llu priority_offset %d dispboost %d\n",
+			   cg->cgroup_id, atomic_read(&cg->priority_offset),
+			   atomic_read(&cg->dispboost));
+	mutex_unlock(&cdev->data_lock);
+	return 0;
+}
+
+static const struct drm_debugfs_info cgpu_debugfs_list[] = {
+	{ "cgroups", cgpu_cgroups_show, 0 },
+};
+
+static const struct file_operations cgpu_fops = {
+	.owner = THIS_MODULE,
+	.open = drm_open,
+	.release = drm_release,
+	.unlocked_ioctl = drm_ioctl,
+	.compat_ioctl = drm_compat_ioctl,
+	.poll = drm_poll,
+	.read = drm_read,
+	.llseek = noop_llseek,
+};
+
+static const struct drm_driver cgpu_driver = {
+	.driver_features = DRIVER_RENDER,
+	.open = cgpu_open,
+	.postclose = cgpu_postclose,
+	.ioctls = cgpu_ioctls,
+	.num_ioctls = ARRAY_SIZE(cgpu_ioctls),
+	.fops = &cgpu_fops,
+	.name = DRIVER_NAME,
+	.desc = "GPU-like sample of cgroup driver data",
+	.date = "20261130",
+	.major = 1,
+	.minor = 0,
+};
+
+static struct cgpu_device *cgpu_create(unsigned int index)
+{
+	struct platform_device *pdev;
+	struct cgpu_device *cdev;
+	int ret;
+
+	pdev = platform_device_register_simple(DRIVER_NAME, index, NULL, 0);
+	if (IS_ERR(pdev))
+		return ERR_CAST(pdev);
+	if (!devres_open_group(&pdev->dev, NULL, GFP_KERNEL)) {
+		ret = -ENOMEM;
+		goto out_unregister;
+	}
+	cdev = devm_drm_dev_alloc(&pdev->dev, &cgpu_driver, struct cgpu_device, drm);
+	if (IS_ERR(cdev)) {
+		ret = PTR_ERR(cdev);
+		goto out_devres;
+	}
+	cdev->pdev = pdev;
+	mutex_init(&cdev->data_lock);
+	INIT_LIST_HEAD(&cdev->data);
+
+	/* One registration per device: devices never share cgroup data. */
+	cdev->cgdrv = cgroup_driver_init(&cgpu_cgroup_funcs);
+	if (IS_ERR(cdev->cgdrv)) {
+		ret = PTR_ERR(cdev->cgdrv);
+		goto out_devres;
+	}
+	drm_debugfs_add_files(&cdev->drm, cgpu_debugfs_list,
+			      ARRAY_SIZE(cgpu_debugfs_list));
+	ret = drm_dev_register(&cdev->drm, 0);
+	if (ret)
+		goto out_release;
+	return cdev;
+
+out_release:
+	cgroup_driver_release(cdev->cgdrv);
+out_devres:
+	devres_release_group(&pdev->dev, NULL);
+out_unregister:
+	platform_device_unregister(pdev);
+	return ERR_PTR(ret);
+}
+
+static void cgpu_destroy(struct cgpu_device *cdev)
+{
+	struct platform_device *pdev = cdev->pdev;
+
+	drm_dev_unregister(&cdev->drm);
+	/* After this the core never calls us for this device again. */
+	cgroup_driver_release(cdev->cgdrv);
+	mutex_destroy(&cdev->data_lock);
+	devres_release_group(&pdev->dev, NULL);
+	platform_device_unregister(pdev);
+}
+
+static void cgpu_destroy_all(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < devices && cgpu_devices[i]; i++)
+		cgpu_destroy(cgpu_devices[i]);
+	kfree(cgpu_devices);
+}
+
+static int __init cgpu_init(void)
+{
+	unsigned int i;
+
+	cgpu_devices = kcalloc(devices + 1, sizeof(*cgpu_devices), GFP_KERNEL);
+	if (!cgpu_devices)
+		return -ENOMEM;
+	for (i = 0; i < devices; i++) {
+		struct cgpu_device *cdev = cgpu_create(i);
+
+		if (IS_ERR(cdev)) {
+			cgpu_destroy_all();
+			return PTR_ERR(cdev);
+		}
+		cgpu_devices[i] = cdev;
+	}
+	return 0;
+}
+
+static void __exit cgpu_exit(void)
+{
+	cgpu_destroy_all();
+}
+
+module_init(cgpu_init);
+module_exit(cgpu_exit);
+
+MODULE_DESCRIPTION("GPU-like DRM sample of cgroup driver data");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cgroup_driver_util.h"
+
+/* Loads the module at @path; 0 or a negative errno. */
+int load_module(const char *path, const char *params)
+{
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params, 0);
+	close(fd);
+	return ret ? -errno : 0;
+}
+
+int unload_module(const char *name)
+{
+	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
+}
+
+/*
+ * The objects that the core holds for the registrations of module @owner,
+ * -1 if it has none, -2 if the core's debugfs file cannot be read.
+ */
+long core_objects(const char *owner)
+{
+	char line[256], match[80];
+	long objects = -1, n;
+	FILE *f = fopen(CORE_REGISTRATIONS, "r");
+
+	if (!f)
+		return -2;
+	snprintf(match, sizeof(match), " owner=%s ", owner);
+	while (fgets(line, sizeof(line), f)) {
+		char *count = strstr(line, " objects=");
+
+		if (strstr(line, match) && count &&
+		    sscanf(count, " objects=%ld", &n) == 1)
+			objects = (objects < 0 ? 0 : objects) + n;
+	}
+	fclose(f);
+	return objects;
+}
+
+/* Waits until module @owner holds @objects objects; false on giving up. */
+bool wait_core_objects(const char *owner, long objects)
+{
+	int i;
+
+	for (i = 0; i < SETTLE_TRIES; i++) {
+		if (core_objects(owner) == objects)
+			return true;
+		usleep(SETTLE_USEC);
+	}
+	return false;
+}

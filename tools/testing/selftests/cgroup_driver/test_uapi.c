@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The uAPI of the GPU-like samples (include/uapi/drm/cgroup_gpu_drm.h), run
+ * against both: the C DRM driver (render nodes) and the Rust misc-device
+ * driver. Each test loads the sample with two devices and unloads it after.
+ * $CGDRV_SAMPLES names the directory of the samples' .ko files.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include <drm/cgroup_gpu_drm.h>
+
+#include "../kselftest_harness.h"
+#include "../cgroup/cgroup_util.h"
+#include "cgroup_driver_util.h"
+
+#define OFFSET CGROUP_GPU_PARAM_PRIORITY_OFFSET
+#define DISPBOOST CGROUP_GPU_PARAM_DISPBOOST
+
+FIXTURE(uapi) {
+	char root[PATH_MAX];
+	char *cg_a, *cg_b;
+	int a, b;	/* cgroup directory fds */
+	int dev[2];
+};
+
+FIXTURE_VARIANT(uapi) {
+	const char *module;
+	/* Returns the device nodes of the loaded sample, or -1. */
+	int (*open_devices)(int dev[2]);
+};
+
+/* The render nodes of DRM driver "cgroup_gpu", in minor order. */
+static int open_drm_devices(int dev[2])
+{
+	char name[32], path[64];
+	struct drm_version v;
+	int minor, n = 0;
+
+	for (minor = 128; minor < 192 && n < 2; minor++) {
+		snprintf(path, sizeof(path), "/dev/dri/renderD%d", minor);
+		dev[n] = open(path, O_RDWR | O_CLOEXEC);
+		if (dev[n] < 0)
+			continue;
+		memset(&v, 0, sizeof(v));
+		v.name = name;
+		v.name_len = sizeof(name) - 1;
+		memset(name, 0, sizeof(name));
+		if (!ioctl(dev[n], DRM_IOCTL_VERSION, &v) && !strcmp(name, "cgroup_gpu"))
+			n++;
+		else
+			close(dev[n]);
+	}
+	return n == 2 ? 0 : -1;
+}
+
+static int open_rust_devices(int dev[2])
+{
+	dev[0] = open("/dev/cgroup_gpu_rust0", O_RDWR | O_CLOEXEC);
+	dev[1] = open("/dev/cgroup_gpu_rust1", O_RDWR | O_CLOEXEC);
+	return dev[0] < 0 || dev[1] < 0 ? -1 : 0;
+}
+
+FIXTURE_VARIANT_ADD(uapi, drm) {
+	.module = "cgroup_driver_drm",
+	.open_devices = open_drm_devices,
+};
+
+FIXTURE_VARIANT_ADD(uapi, rust) {
+	.module = "rust_cgroup_driver",
+	.open_devices = open_rust_devices,
+};
+
+static int load_sample(const char *module)
+{
+	const char *dir = getenv("CGDRV_SAMPLES");
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s.ko", dir ? dir : ".", module);
+	return load_module(path, "devices=2");
+}
+
+static int setparam(int dev, int cgroup_fd, __u64 param, __s64 value)
+{
+	struct cgroup_gpu_param p = {
+		.cgroup_fd = cgroup_fd, .param = param, .value = value,
+	};
+
+	return ioctl(dev, DRM_IOCTL_CGROUP_GPU_SETPARAM, &p) ? -errno : 0;
+}
+
+static int setparam_flags(int dev, int cgroup_fd, __u32 flags)
+{
+	struct cgroup_gpu_param p = {
+		.cgroup_fd = cgroup_fd, .flags = flags, .param = OFFSET,
+	};
+
+	return ioctl(dev, DRM_IOCTL_CGROUP_GPU_SETPARAM, &p) ? -errno : 0;
+}
+
+/* The value, or a negative errno offset by INT_MIN to tell them apart. */
+static long long getparam(int dev, int cgroup_fd, __u64 param)
+{
+	struct cgroup_gpu_param p = { .cgroup_fd = cgroup_fd, .param = param };
+
+	return ioctl(dev, DRM_IOCTL_CGROUP_GPU_GETPARAM, &p) ? INT_MIN - errno : p.value;
+}
+
+/* Creates a context; returns its effective priority, or INT_MIN - errno. */
+static int ctx_create(int dev, int priority, __u32 *id)
+{
+	struct cgroup_gpu_ctx c = { .priority = priority };
+
+	if (ioctl(dev, DRM_IOCTL_CGROUP_GPU_CTX_CREATE, &c))
+		return INT_MIN - errno;
+	if (id)
+		*id = c.ctx_id;
+	return c.effective;
+}
+
+static int ctx_get(int dev, __u32 id)
+{
+	struct cgroup_gpu_ctx c = { .ctx_id = id };
+
+	return ioctl(dev, DRM_IOCTL_CGROUP_GPU_CTX_GET, &c) ? INT_MIN - errno : c.effective;
+}
+
+static int make_cgroup(const char *root, const char *name, char **path)
+{
+	*path = cg_name(root, name);
+	if (!*path || cg_create(*path))
+		return -1;
+	return open(*path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+FIXTURE_SETUP(uapi)
+{
+	int ret;
+
+	self->a = self->b = self->dev[0] = self->dev[1] = -1;
+	if (cg_find_unified_root(self->root, sizeof(self->root), NULL))
+		SKIP(return, "cgroup v2 is not mounted");
+	unload_module(variant->module);
+	ret = load_sample(variant->module);
+	ASSERT_EQ(0, ret) TH_LOG("loading %s: %s", variant->module, strerror(-ret));
+	ASSERT_EQ(0, variant->open_devices(self->dev));
+	self->a = make_cgroup(self->root, "cgroup_gpu_a", &self->cg_a);
+	ASSERT_LE(0, self->a);
+	self->b = make_cgroup(self->root, "cgroup_gpu_b", &self->cg_b);
+	ASSERT_LE(0, self->b);
+}
+
+FIXTURE_TEARDOWN(uapi)
+{
+	cg_enter_current(self->root);
+	close(self->a);
+	close(self->b);
+	close(self->dev[0]);
+	close(self->dev[1]);
+	if (self->cg_a)
+		rmdir(self->cg_a);
+	if (self->cg_b)
+		rmdir(self->cg_b);
+	free(self->cg_a);
+	free(self->cg_b);
+	unload_module(variant->module);
+}
+
+TEST_F(uapi, defaults_allocate_nothing)
+{
+	EXPECT_EQ(0, getparam(self->dev[0], self->a, OFFSET));
+	EXPECT_EQ(0, getparam(self->dev[0], self->a, DISPBOOST));
+	ASSERT_EQ(0, cg_enter_current(self->cg_a));
+	EXPECT_EQ(5, ctx_create(self->dev[0], 5, NULL));
+	EXPECT_EQ(0, core_objects(variant->module));
+}
+
+TEST_F(uapi, set_and_get)
+{
+	ASSERT_EQ(0, setparam(self->dev[0], self->a, OFFSET, -200));
+	ASSERT_EQ(0, setparam(self->dev[0], self->a, DISPBOOST, 40));
+	EXPECT_EQ(-200, getparam(self->dev[0], self->a, OFFSET));
+	EXPECT_EQ(40, getparam(self->dev[0], self->a, DISPBOOST));
+	EXPECT_EQ(1, core_objects(variant->module));
+}
+
+TEST_F(uapi, devices_and_siblings_are_isolated)
+{
+	ASSERT_EQ(0, setparam(self->dev[0], self->a, OFFSET, 300));
+	EXPECT_EQ(0, getparam(self->dev[1], self->a, OFFSET));
+	EXPECT_EQ(0, getparam(self->dev[0], self->b, OFFSET));
+	ASSERT_EQ(0, setparam(self->dev[1], self->a, OFFSET, -300));
+	EXPECT_EQ(300, getparam(self->dev[0], self->a, OFFSET));
+	EXPECT_EQ(-300, getparam(self->dev[1], self->a, OFFSET));
+	EXPECT_EQ(2, core_objects(variant->module));
+}
+
+TEST_F(uapi, effective_priority_follows_the_cgroup)
+{
+	ASSERT_EQ(0, setparam(self->dev[0], self->a, OFFSET, 100));
+	ASSERT_EQ(0, setparam(self->dev[0], self->b, OFFSET, -50));
+
+	ASSERT_EQ(0, cg_enter_current(self->cg_a));
+	EXPECT_EQ(110, ctx_create(self->dev[0], 10, NULL));
+	/* The other device has no offset for this cgroup. */
+	EXPECT_EQ(10, ctx_create(self->dev[1], 10, NULL));
+	ASSERT_EQ(0, cg_enter_current(self->cg_b));
+	EXPECT_EQ(-40, ctx_create(self->dev[0], 10, NULL));
+
+	/* Clamped to the priority range. */
+	ASSERT_EQ(0, setparam(self->dev[0], self->b, OFFSET, CGROUP_GPU_PRIORITY_MAX));
+	EXPECT_EQ(CGROUP_GPU_PRIORITY_MAX, ctx_create(self->dev[0], 1000, NULL));
+	ASSERT_EQ(0, setparam(self->dev[0], self->b, OFFSET, CGROUP_GPU_PRIORITY_MIN));
+	EXPECT_EQ(CGROUP_GPU_PRIORITY_MIN, ctx_create(self->dev[0], -1000, NULL));
+}
+
+TEST_F(uapi, migration_changes_only_new_contexts)
+{
+	__u32 first, second;
+
+	ASSERT_EQ(0, setparam(self->dev[0], self->a, OFFSET, 100));
+	ASSERT_EQ(0, cg_enter_current(self->cg_a));
+	ASSERT_EQ(100, ctx_create(self->dev[0], 0, &first));
+	ASSERT_EQ(0, cg_enter_current(self->cg_b));
+	ASSERT_EQ(0, ctx_create(self->dev[0], 0, &second));
+	ASSERT_EQ(0, setparam(self->dev[0], self->a, OFFSET, 7));
+
+	EXPECT_EQ(100, ctx_get(self->dev[0], first));
+	EXPECT_EQ(0, ctx_get(self->dev[0], second));
+	EXPECT_EQ(INT_MIN - ENOENT, ctx_get(self->dev[0], second + 1));
+}
+
+TEST_F(uapi, invalid_arguments)
+{
+	int file, dir = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char v1[] = "/tmp/cgroup_gpu_v1.XXXXXX";
+	int v1fd;
+
+	file = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, dir);
+	ASSERT_LE(0, file);
+	EXPECT_EQ(-EINVAL, setparam(self->dev[0], self->a, 99, 0));
+	EXPECT_EQ(INT_MIN - EINVAL, getparam(self->dev[0], self->a, 99));
+	EXPECT_EQ(-EINVAL, setparam_flags(self->dev[0], self->a, 1));
+	EXPECT_EQ(-EINVAL, setparam(self->dev[0], self->a, OFFSET, CGROUP_GPU_PRIORITY_MAX + 1));
+	EXPECT_EQ(-EINVAL, setparam(self->dev[0], self->a, OFFSET, CGROUP_GPU_PRIORITY_MIN - 1));
+	EXPECT_EQ(-EINVAL, setparam(self->dev[0], self->a, DISPBOOST, -1));
+	EXPECT_EQ(-EINVAL, setparam(self->dev[0], self->a, DISPBOOST, CGROUP_GPU_DISPBOOST_MAX + 1));
+	EXPECT_EQ(-EBADF, setparam(self->dev[0], 1000, OFFSET, 1));
+	EXPECT_EQ(-EBADF, setparam(self->dev[0], -1, OFFSET, 1));
+	EXPECT_EQ(-ENOTDIR, setparam(self->dev[0], file, OFFSET, 1));
+	EXPECT_EQ(-EBADF, setparam(self->dev[0], dir, OFFSET, 1));
+	EXPECT_EQ(INT_MIN - EINVAL, ctx_create(self->dev[0], CGROUP_GPU_PRIORITY_MAX + 1, NULL));
+
+	ASSERT_NE(NULL, mkdtemp(v1));
+	ASSERT_EQ(0, mount("none", v1, "cgroup", 0, "none,name=cgroup_gpu"));
+	v1fd = open(v1, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_LE(0, v1fd);
+	EXPECT_EQ(-EINVAL, setparam(self->dev[0], v1fd, OFFSET, 1));
+	EXPECT_EQ(INT_MIN - EINVAL, getparam(self->dev[0], v1fd, OFFSET));
+	close(v1fd);
+	umount(v1);
+	rmdir(v1);
+
+	EXPECT_EQ(0, core_objects(variant->module));
+	close(file);
+	close(dir);
+}
+
+/* Runs setparam on @cgroup_fd as an unprivileged user; its result. */
+static int setparam_as_nobody(int dev, int cgroup_fd)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (setgid(TEST_UID) || setuid(TEST_UID))
+			_exit(100);
+		_exit(-setparam(dev, cgroup_fd, OFFSET, 9));
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1000;
+	return -WEXITSTATUS(status);
+}
+
+TEST_F(uapi, unprivileged_needs_delegation)
+{
+	EXPECT_EQ(-EACCES, setparam_as_nobody(self->dev[0], self->a));
+	EXPECT_EQ(0, getparam(self->dev[0], self->a, OFFSET));
+
+	/* Delegating the cgroup hands its directory to the user. */
+	ASSERT_EQ(0, chown(self->cg_a, TEST_UID, -1));
+	EXPECT_EQ(0, setparam_as_nobody(self->dev[0], self->a));
+	EXPECT_EQ(9, getparam(self->dev[0], self->a, OFFSET));
+	EXPECT_EQ(-EACCES, setparam_as_nobody(self->dev[0], self->b));
+}
+
+TEST_F(uapi, freed_when_the_cgroup_goes)
+{
+	ASSERT_EQ(0, setparam(self->dev[0], self->a, OFFSET, 1));
+	ASSERT_EQ(0, setparam(self->dev[1], self->a, OFFSET, 1));
+	EXPECT_EQ(2, core_objects(variant->module));
+	close(self->a);
+	self->a = -1;
+	ASSERT_EQ(0, rmdir(self->cg_a));
+	EXPECT_TRUE(wait_core_objects(variant->module, 0));
+}
+
+TEST_F(uapi, unload_with_data)
+{
+	const int n = 50;
+	char name[32], *cg;
+	int i, fd;
+
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%d", i);
+		fd = make_cgroup(self->cg_a, name, &cg);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, setparam(self->dev[i % 2], fd, OFFSET, i));
+		close(fd);
+		free(cg);
+	}
+	EXPECT_EQ(n, core_objects(variant->module));
+	close(self->dev[0]);
+	close(self->dev[1]);
+	self->dev[0] = self->dev[1] = -1;
+	ASSERT_EQ(0, unload_module(variant->module));
+	EXPECT_EQ(-1, core_objects(variant->module));
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%d", i);
+		cg = cg_name(self->cg_a, name);
+		EXPECT_EQ(0, cg_destroy(cg));
+		free(cg);
+	}
+	/* And it loads again. */
+	ASSERT_EQ(0, load_sample(variant->module));
+	ASSERT_EQ(0, variant->open_devices(self->dev));
+	EXPECT_EQ(0, getparam(self->dev[0], self->b, OFFSET));
+}
+
+TEST_HARNESS_MAIN
