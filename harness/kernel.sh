@@ -3,6 +3,7 @@
 # Configures and builds the kernel of $FLAVOR (test or bench) out of tree,
 # the external modules of the top-level Kbuild and the kselftests.
 . "$(dirname "$0")/lib.sh"
+lock_work
 
 FRAGMENTS=("$REPO/configs/base.config" "$REPO/configs/$FLAVOR.config")
 
@@ -52,6 +53,7 @@ build_kselftests() {
 	local t
 	for t in cgroup cgroup_driver; do
 		log "building kselftests: $t"
+		mkdir -p "$OBJ/kselftest/$t"
 		make -s -C "$TREE/tools/testing/selftests/$t" OUTPUT="$OBJ/kselftest/$t" \
 			KHDR_INCLUDES="-isystem $OBJ/usr/include" CC=gcc LLVM= all
 	done

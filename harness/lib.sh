@@ -31,6 +31,13 @@ JOBS=$(( $(nproc) + 1 ))
 KMAKE=(make -C "$TREE" O="$OBJ" -j"$JOBS" LLVM=1 CC="ccache clang"
        RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc)
 
+# One harness at a time per cache: clones share the tree and the objects.
+lock_work() {
+	mkdir -p "$WORK"
+	exec 9>"$WORK/lock"
+	flock 9
+}
+
 log() {
 	printf '>>> %s\n' "$*" >&2
 }

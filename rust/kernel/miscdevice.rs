@@ -60,7 +60,7 @@ pub trait MiscDevice: Sized + 'static {
 ///
 /// ```
 /// use kernel::miscdevice::{MiscDevice, MiscDeviceRegistration, MiscDeviceVtable};
-/// use kernel::{prelude::*, str::CString, sync::Arc, ThisModule};
+/// use kernel::{fmt, prelude::*, str::CString, sync::{Arc, ArcBorrow}, ThisModule};
 ///
 /// struct Echo;
 ///
@@ -73,7 +73,7 @@ pub trait MiscDevice: Sized + 'static {
 ///         Ok(data.clone())
 ///     }
 ///
-///     fn ioctl(data: &u32, _cmd: u32, _arg: usize) -> Result<isize> {
+///     fn ioctl(data: ArcBorrow<'_, u32>, _cmd: u32, _arg: usize) -> Result<isize> {
 ///         Ok(*data as isize)
 ///     }
 /// }
@@ -84,7 +84,7 @@ pub trait MiscDevice: Sized + 'static {
 ///
 /// let name = CString::try_from_fmt(fmt!("rust_misc_doctest"))?;
 /// let reg = MiscDeviceRegistration::register(name, &ECHO_FOPS, Arc::new(42, GFP_KERNEL)?)?;
-/// assert_eq!(*reg.data(), 42);
+/// assert_eq!(**reg.data(), 42);
 /// assert!(reg.minor() > 0);
 /// # Ok::<(), Error>(())
 /// ```

@@ -80,17 +80,17 @@ macro_rules! module_param_uint {
 
         const _: () = {
             #[link_section = "__param"]
-            #[used]
+            #[used(compiler)]
             static PARAM: $crate::module_param::KernelParam =
                 $crate::module_param::KernelParam::uint(concat!($param, "\0").as_bytes(), &$name);
 
             #[link_section = ".modinfo"]
-            #[used]
+            #[used(compiler)]
             static PARM: [u8; concat!("parm=", $param, ":", $desc, "\0").len()] =
                 *$crate::module_param::as_array(concat!("parm=", $param, ":", $desc, "\0"));
 
             #[link_section = ".modinfo"]
-            #[used]
+            #[used(compiler)]
             static PARMTYPE: [u8; concat!("parmtype=", $param, ":uint\0").len()] =
                 *$crate::module_param::as_array(concat!("parmtype=", $param, ":uint\0"));
         };

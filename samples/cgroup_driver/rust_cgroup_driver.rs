@@ -14,6 +14,7 @@ use core::{
 use kernel::{
     capability::{capable, CAP_SYS_ADMIN},
     cgroup::{Cgroup, CgroupData, CgroupDir, Registration},
+    fmt,
     ioctl::{_IOC_NR, _IOC_SIZE},
     miscdevice::{MiscDevice, MiscDeviceRegistration, MiscDeviceVtable},
     module_param_uint,
@@ -93,9 +94,12 @@ struct Device {
     settings: Registration<Settings>,
 }
 
-/// An open file of a device: the contexts it created.
+/// An open file of a device: the effective priorities of the contexts it
+/// created, indexed by context id.
+#[pin_data]
 struct OpenFile {
     device: Arc<Device>,
+    #[pin]
     contexts: Mutex<KVec<i32>>,
 }
 
