@@ -1,19 +1,24 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Boots the built kernel with virtme-ng under QEMU and runs a guest script.
-# Usage: boot.sh OUT SCRIPT [ARGS...]; the script gets OUT and OBJ first.
+# Usage: boot.sh OUT SCRIPT; the script gets OUT and OBJ as arguments.
 . "$(dirname "$0")/lib.sh"
 
 OUT=$1
 SCRIPT=$2
-shift 2
 mkdir -p "$OUT"
 
 # This machine's KVM cannot run a stock kernel: emulate unless asked.
 ACCEL=--disable-kvm
 [ "${CGDRV_KVM:-0}" = 1 ] && ACCEL=
 
+# The guest's stdout does not reliably come back through virtme-ng's
+# console, so the script writes to a file that is printed afterwards. The
+# cache is hidden in the guest unless passed explicitly.
+rc=0
 vng $ACCEL --run "$OBJ/arch/x86/boot/bzImage" --cpus 2 --memory 2G \
-	--user root --rwdir "$OUT" \
+	--user root --rodir "$CACHE" --rwdir "$OUT" \
 	--append "kmemleak=on loglevel=4" \
-	-- "$SCRIPT" "$OUT" "$OBJ" "$@"
+	-- "$SCRIPT $OUT $OBJ > $OUT/console.txt 2>&1" >/dev/null 2>&1 || rc=$?
+cat "$OUT/console.txt" 2>/dev/null || log "the guest left no output"
+exit $rc

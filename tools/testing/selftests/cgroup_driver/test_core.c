@@ -6,7 +6,6 @@
  * through debugfs and read the core's counts in
  * /sys/kernel/debug/cgroup_driver/registrations.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -5,7 +5,6 @@
  * driver. Each test loads the sample with two devices and unloads it after.
  * $CGDRV_SAMPLES names the directory of the samples' .ko files.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -111,21 +110,26 @@ static int setparam_flags(int dev, int cgroup_fd, __u32 flags)
 	return ioctl(dev, DRM_IOCTL_CGROUP_GPU_SETPARAM, &p) ? -errno : 0;
 }
 
-/* The value, or a negative errno offset by INT_MIN to tell them apart. */
+/*
+ * The results of the ioctls below: the value read, or ERR(errno). Values
+ * are within the priority range, far from any ERR().
+ */
+#define ERR(e) (-1000000 - (e))
+
 static long long getparam(int dev, int cgroup_fd, __u64 param)
 {
 	struct cgroup_gpu_param p = { .cgroup_fd = cgroup_fd, .param = param };
 
-	return ioctl(dev, DRM_IOCTL_CGROUP_GPU_GETPARAM, &p) ? INT_MIN - errno : p.value;
+	return ioctl(dev, DRM_IOCTL_CGROUP_GPU_GETPARAM, &p) ? ERR(errno) : p.value;
 }
 
-/* Creates a context; returns its effective priority, or INT_MIN - errno. */
+/* Creates a context; returns its effective priority. */
 static int ctx_create(int dev, int priority, __u32 *id)
 {
 	struct cgroup_gpu_ctx c = { .priority = priority };
 
 	if (ioctl(dev, DRM_IOCTL_CGROUP_GPU_CTX_CREATE, &c))
-		return INT_MIN - errno;
+		return ERR(errno);
 	if (id)
 		*id = c.ctx_id;
 	return c.effective;
@@ -135,7 +139,7 @@ static int ctx_get(int dev, __u32 id)
 {
 	struct cgroup_gpu_ctx c = { .ctx_id = id };
 
-	return ioctl(dev, DRM_IOCTL_CGROUP_GPU_CTX_GET, &c) ? INT_MIN - errno : c.effective;
+	return ioctl(dev, DRM_IOCTL_CGROUP_GPU_CTX_GET, &c) ? ERR(errno) : c.effective;
 }
 
 static int make_cgroup(const char *root, const char *name, char **path)
@@ -240,7 +244,7 @@ TEST_F(uapi, migration_changes_only_new_contexts)
 
 	EXPECT_EQ(100, ctx_get(self->dev[0], first));
 	EXPECT_EQ(0, ctx_get(self->dev[0], second));
-	EXPECT_EQ(INT_MIN - ENOENT, ctx_get(self->dev[0], second + 1));
+	EXPECT_EQ(ERR(ENOENT), ctx_get(self->dev[0], second + 1));
 }
 
 TEST_F(uapi, invalid_arguments)
@@ -253,7 +257,7 @@ TEST_F(uapi, invalid_arguments)
 	ASSERT_LE(0, dir);
 	ASSERT_LE(0, file);
 	EXPECT_EQ(-EINVAL, setparam(self->dev[0], self->a, 99, 0));
-	EXPECT_EQ(INT_MIN - EINVAL, getparam(self->dev[0], self->a, 99));
+	EXPECT_EQ(ERR(EINVAL), getparam(self->dev[0], self->a, 99));
 	EXPECT_EQ(-EINVAL, setparam_flags(self->dev[0], self->a, 1));
 	EXPECT_EQ(-EINVAL, setparam(self->dev[0], self->a, OFFSET, CGROUP_GPU_PRIORITY_MAX + 1));
 	EXPECT_EQ(-EINVAL, setparam(self->dev[0], self->a, OFFSET, CGROUP_GPU_PRIORITY_MIN - 1));
@@ -263,14 +267,14 @@ TEST_F(uapi, invalid_arguments)
 	EXPECT_EQ(-EBADF, setparam(self->dev[0], -1, OFFSET, 1));
 	EXPECT_EQ(-ENOTDIR, setparam(self->dev[0], file, OFFSET, 1));
 	EXPECT_EQ(-EBADF, setparam(self->dev[0], dir, OFFSET, 1));
-	EXPECT_EQ(INT_MIN - EINVAL, ctx_create(self->dev[0], CGROUP_GPU_PRIORITY_MAX + 1, NULL));
+	EXPECT_EQ(ERR(EINVAL), ctx_create(self->dev[0], CGROUP_GPU_PRIORITY_MAX + 1, NULL));
 
 	ASSERT_NE(NULL, mkdtemp(v1));
 	ASSERT_EQ(0, mount("none", v1, "cgroup", 0, "none,name=cgroup_gpu"));
 	v1fd = open(v1, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ASSERT_LE(0, v1fd);
 	EXPECT_EQ(-EINVAL, setparam(self->dev[0], v1fd, OFFSET, 1));
-	EXPECT_EQ(INT_MIN - EINVAL, getparam(self->dev[0], v1fd, OFFSET));
+	EXPECT_EQ(ERR(EINVAL), getparam(self->dev[0], v1fd, OFFSET));
 	close(v1fd);
 	umount(v1);
 	rmdir(v1);
