@@ -21,7 +21,8 @@ kernel: tree
 
 check: kernel
 	@rm -rf $(OUT)/check
-	@$(H)/boot.sh $(OUT)/check $(CURDIR)/$(H)/guest-check.sh
+	@$(H)/boot.sh $(OUT)/check $(CURDIR)/$(H)/guest-check.sh || \
+		echo "the guest run failed; the summary counts what it left"
 	@$(H)/summary.py $(OUT)/check
 
 demo: kernel

@@ -21,7 +21,8 @@ run() {
 	local suite=$1 prog=$2 rc
 	shift 2
 	echo "--- $suite/$(basename "$prog")"
-	timeout 600 "$prog" "$@" > "$OUT/ksft-$suite-$(basename "$prog").tap" 2>&1
+	# Line buffering keeps forked children from repeating buffered lines.
+	timeout 300 stdbuf -oL "$prog" "$@" > "$OUT/ksft-$suite-$(basename "$prog").tap" 2>&1
 	rc=$?
 	echo "exit $rc" >> "$OUT/ksft-$suite-$(basename "$prog").tap"
 }

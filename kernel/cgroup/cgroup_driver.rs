@@ -543,7 +543,10 @@ pub unsafe extern "C" fn cgroup_driver_release(drv: *mut bindings::cgroup_driver
         let mut pos = (*head).next;
         while pos != head {
             let next = (*pos).next;
-            free_object(drv, container_of!(pos, bindings::cgroup_driver_data, drivernode).cast_mut());
+            free_object(
+                drv,
+                container_of!(pos, bindings::cgroup_driver_data, drivernode).cast_mut(),
+            );
             pos = next;
         }
         // Objects that the cgroup free path took are freed by it: wait.

@@ -45,7 +45,7 @@ static struct cgroup_driver_data *test_alloc_data(struct cgroup_driver *drv)
 	if (IS_ENABLED(CONFIG_LOCKDEP))
 		KUNIT_EXPECT_FALSE(td->test, lockdep_is_held(&cgroup_mutex));
 	might_sleep();
-	msleep(1);
+	fsleep(1000);
 	td->allocs++;
 	return td->result ? td->result(td) : test_alloc(td);
 }

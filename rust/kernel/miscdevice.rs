@@ -20,11 +20,7 @@ use crate::{
     types::{ForeignOwnable, Opaque},
     ThisModule,
 };
-use core::{
-    marker::PhantomData,
-    mem::MaybeUninit,
-    pin::Pin,
-};
+use core::{marker::PhantomData, mem::MaybeUninit, pin::Pin};
 
 /// What a misc device does when user space uses it.
 #[vtable]

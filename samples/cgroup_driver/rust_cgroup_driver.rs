@@ -17,8 +17,7 @@ use kernel::{
     fmt,
     ioctl::{_IOC_NR, _IOC_SIZE},
     miscdevice::{MiscDevice, MiscDeviceRegistration, MiscDeviceVtable},
-    module_param_uint,
-    new_mutex,
+    module_param_uint, new_mutex,
     prelude::*,
     str::CString,
     sync::{Arc, Mutex},
@@ -34,7 +33,12 @@ module! {
     license: "GPL",
 }
 
-module_param_uint!(DEVICES, "devices", 2, "Number of devices to create (default: 2)");
+module_param_uint!(
+    DEVICES,
+    "devices",
+    2,
+    "Number of devices to create (default: 2)"
+);
 
 const PRIORITY_MIN: i32 = uapi::CGROUP_GPU_PRIORITY_MIN;
 const PRIORITY_MAX: i32 = uapi::CGROUP_GPU_PRIORITY_MAX as i32;
@@ -64,7 +68,9 @@ enum Param {
 impl Param {
     fn from_uapi(param: u64) -> Result<Self> {
         match param {
-            p if p == u64::from(uapi::CGROUP_GPU_PARAM_PRIORITY_OFFSET) => Ok(Param::PriorityOffset),
+            p if p == u64::from(uapi::CGROUP_GPU_PARAM_PRIORITY_OFFSET) => {
+                Ok(Param::PriorityOffset)
+            }
             p if p == u64::from(uapi::CGROUP_GPU_PARAM_DISPBOOST) => Ok(Param::DispBoost),
             _ => Err(EINVAL),
         }
@@ -125,11 +131,9 @@ impl OpenFile {
             return Err(EINVAL);
         }
         let cgroup = Cgroup::from_fd(arg.cgroup_fd)?;
-        arg.value = self
-            .device
-            .settings
-            .find(&cgroup)?
-            .map_or(0, |settings| param.of(settings).load(Ordering::Relaxed).into());
+        arg.value = self.device.settings.find(&cgroup)?.map_or(0, |settings| {
+            param.of(settings).load(Ordering::Relaxed).into()
+        });
         Ok(())
     }
 
@@ -138,11 +142,9 @@ impl OpenFile {
             return Err(EINVAL);
         }
         let cgroup = Cgroup::current();
-        let offset = self
-            .device
-            .settings
-            .find(&cgroup)?
-            .map_or(0, |settings| settings.priority_offset.load(Ordering::Relaxed));
+        let offset = self.device.settings.find(&cgroup)?.map_or(0, |settings| {
+            settings.priority_offset.load(Ordering::Relaxed)
+        });
         let effective = (arg.priority + offset).clamp(PRIORITY_MIN, PRIORITY_MAX);
         let mut contexts = self.contexts.lock();
         arg.ctx_id = u32::try_from(contexts.len()).map_err(|_| ENOSPC)?;
@@ -163,8 +165,12 @@ impl OpenFile {
 }
 
 /// Runs `op` on a `struct cgroup_gpu_param` copied from and back to user space.
-fn param_ioctl(arg: usize, op: impl FnOnce(&mut uapi::cgroup_gpu_param) -> Result) -> Result<isize> {
-    let (mut reader, mut writer) = UserSlice::new(arg, size_of::<uapi::cgroup_gpu_param>()).reader_writer();
+fn param_ioctl(
+    arg: usize,
+    op: impl FnOnce(&mut uapi::cgroup_gpu_param) -> Result,
+) -> Result<isize> {
+    let (mut reader, mut writer) =
+        UserSlice::new(arg, size_of::<uapi::cgroup_gpu_param>()).reader_writer();
     let mut param = uapi::cgroup_gpu_param {
         cgroup_fd: reader.read()?,
         flags: reader.read()?,
@@ -181,7 +187,8 @@ fn param_ioctl(arg: usize, op: impl FnOnce(&mut uapi::cgroup_gpu_param) -> Resul
 
 /// Runs `op` on a `struct cgroup_gpu_ctx` copied from and back to user space.
 fn ctx_ioctl(arg: usize, op: impl FnOnce(&mut uapi::cgroup_gpu_ctx) -> Result) -> Result<isize> {
-    let (mut reader, mut writer) = UserSlice::new(arg, size_of::<uapi::cgroup_gpu_ctx>()).reader_writer();
+    let (mut reader, mut writer) =
+        UserSlice::new(arg, size_of::<uapi::cgroup_gpu_ctx>()).reader_writer();
     let mut ctx = uapi::cgroup_gpu_ctx {
         priority: reader.read()?,
         effective: reader.read()?,
@@ -242,7 +249,10 @@ impl kernel::Module for RustCgroupGpu {
                 GFP_KERNEL,
             )?;
             let name = CString::try_from_fmt(fmt!("cgroup_gpu_rust{index}"))?;
-            devices.push(MiscDeviceRegistration::register(name, &FOPS, device)?, GFP_KERNEL)?;
+            devices.push(
+                MiscDeviceRegistration::register(name, &FOPS, device)?,
+                GFP_KERNEL,
+            )?;
         }
         Ok(RustCgroupGpu { _devices: devices })
     }

@@ -154,7 +154,10 @@ FIXTURE_SETUP(uapi)
 {
 	int ret;
 
-	self->a = self->b = self->dev[0] = self->dev[1] = -1;
+	self->a = -1;
+	self->b = -1;
+	self->dev[0] = -1;
+	self->dev[1] = -1;
 	if (cg_find_unified_root(self->root, sizeof(self->root), NULL))
 		SKIP(return, "cgroup v2 is not mounted");
 	unload_module(variant->module);
@@ -267,7 +270,8 @@ TEST_F(uapi, invalid_arguments)
 	EXPECT_EQ(-EBADF, setparam(self->dev[0], -1, OFFSET, 1));
 	EXPECT_EQ(-ENOTDIR, setparam(self->dev[0], file, OFFSET, 1));
 	EXPECT_EQ(-EBADF, setparam(self->dev[0], dir, OFFSET, 1));
-	EXPECT_EQ(ERR(EINVAL), ctx_create(self->dev[0], CGROUP_GPU_PRIORITY_MAX + 1, NULL));
+	EXPECT_EQ(ERR(EINVAL),
+		  ctx_create(self->dev[0], CGROUP_GPU_PRIORITY_MAX + 1, NULL));
 
 	ASSERT_NE(NULL, mkdtemp(v1));
 	ASSERT_EQ(0, mount("none", v1, "cgroup", 0, "none,name=cgroup_gpu"));
@@ -340,7 +344,8 @@ TEST_F(uapi, unload_with_data)
 	EXPECT_EQ(n, core_objects(variant->module));
 	close(self->dev[0]);
 	close(self->dev[1]);
-	self->dev[0] = self->dev[1] = -1;
+	self->dev[0] = -1;
+	self->dev[1] = -1;
 	ASSERT_EQ(0, unload_module(variant->module));
 	EXPECT_EQ(-1, core_objects(variant->module));
 	for (i = 0; i < n; i++) {

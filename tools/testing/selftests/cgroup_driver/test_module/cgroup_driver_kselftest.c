@@ -107,7 +107,7 @@ static int race_thread(void *arg)
 	return 0;
 }
 
-static int race(struct cgroup *cgrp, unsigned int threads)
+static int run_race(struct cgroup *cgrp, unsigned int threads)
 {
 	struct race race = { .cgrp = cgrp, .threads = threads };
 	struct task_struct *task;
@@ -147,7 +147,7 @@ static int with_cgroup_fd(const char *arg, unsigned int threads)
 	cgrp = cgroup_v1v2_get_from_fd(fd);
 	if (IS_ERR(cgrp))
 		return PTR_ERR(cgrp);
-	ret = threads ? race(cgrp, threads) : get_data(cgrp);
+	ret = threads ? run_race(cgrp, threads) : get_data(cgrp);
 	cgroup_put(cgrp);
 	return ret;
 }
@@ -194,7 +194,7 @@ static ssize_t control_write(struct file *file, const char __user *ubuf,
 	char *cmd;
 	int ret;
 
-	cmd = memdup_user_nul(ubuf, min(len, (size_t)63));
+	cmd = memdup_user_nul(ubuf, min_t(size_t, len, 63));
 	if (IS_ERR(cmd))
 		return PTR_ERR(cmd);
 	mutex_lock(&state_lock);
