@@ -7,7 +7,7 @@
 H := harness
 OUT := $(CURDIR)/build/out
 
-.PHONY: all deps tree kernel check demo clean
+.PHONY: all deps tree kernel check demo lint clean
 all: kernel
 
 deps:
@@ -31,3 +31,7 @@ demo: kernel
 
 clean:
 	rm -rf build
+
+# checkpatch and rustfmt on this repository's files, with the tree's scripts.
+lint: tree
+	@$(H)/lint.sh

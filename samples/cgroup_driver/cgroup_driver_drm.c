@@ -333,6 +333,7 @@ static const struct file_operations cgpu_fops = {
 	.poll = drm_poll,
 	.read = drm_read,
 	.llseek = noop_llseek,
+	.fop_flags = FOP_UNSIGNED_OFFSET,
 };
 
 static const struct drm_driver cgpu_driver = {

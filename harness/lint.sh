@@ -1,0 +1,13 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# checkpatch --strict on our C files and rustfmt --check on our Rust files.
+. "$(dirname "$0")/lib.sh"
+cd "$REPO"
+
+C_FILES=$(git ls-files 'include/*.h' 'kernel/*.c' 'rust/helpers/*.c' 'samples/*.c' \
+	'tools/testing/selftests/cgroup_driver/*.c' 'tools/testing/selftests/cgroup_driver/*.h')
+RUST_FILES=$(git ls-files '*.rs')
+rc=0
+"$TREE/scripts/checkpatch.pl" --no-tree --strict --quiet -f $C_FILES || rc=1
+rustfmt --config-path "$TREE/.rustfmt.toml" --edition 2021 --check $RUST_FILES || rc=1
+exit $rc
