@@ -11,6 +11,11 @@ REGS=/sys/kernel/debug/cgroup_driver/registrations
 
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 say() { printf '\n== %s\n' "$*"; }
+registrations() {
+	local regs
+	regs=$(cat "$REGS")
+	echo "${regs:-(none)}"
+}
 
 say "kernel $(uname -r), cgroup v2 at $CG"
 insmod "$OBJ/samples/cgroup_driver/cgroup_driver_drm.ko" devices=2
@@ -18,7 +23,7 @@ insmod "$OBJ/samples/cgroup_driver/rust_cgroup_driver.ko" devices=2
 DEVICES="$(ls /dev/dri/renderD* | head -2 | tr '\n' ' ')/dev/cgroup_gpu_rust0 /dev/cgroup_gpu_rust1"
 echo "devices: $DEVICES"
 say "registrations in the core (one per device):"
-cat "$REGS"
+registrations
 
 mkdir "$CG/interactive" "$CG/batch"
 say "interactive gets +200, batch gets -300, on every device"
@@ -39,22 +44,22 @@ for cg in interactive batch; do
 done
 
 say "the core's view: objects per registration"
-cat "$REGS"
+registrations
 say "the DRM devices' view (debugfs): cgroups that hold data"
-for d in /sys/kernel/debug/dri/*/cgroups; do
-	[ -f "$d" ] && { echo "$d:"; sed 's/^/  /' "$d"; }
+for d in /sys/kernel/debug/dri/cgroup_gpu.*/cgroups; do
+	echo "$d:"
+	sed 's/^/  /' "$d"
 done
 echo "  (interactive is cgroup $(stat -c %i "$CG/interactive"), batch is cgroup $(stat -c %i "$CG/batch"))"
 
 rmdir "$CG/interactive" "$CG/batch"
 sleep 1
 say "after removing both cgroups their data is gone:"
-cat "$REGS"
-for d in /sys/kernel/debug/dri/*/cgroups; do
-	[ -f "$d" ] && echo "$d: $(wc -l < "$d") cgroups"
+registrations
+for d in /sys/kernel/debug/dri/cgroup_gpu.*/cgroups; do
+	echo "$d: $(wc -l < "$d") cgroups"
 done
 
 rmmod rust_cgroup_driver cgroup_driver_drm
 say "after unloading both samples, the core holds:"
-cat "$REGS"
-echo "(nothing)"
+registrations
