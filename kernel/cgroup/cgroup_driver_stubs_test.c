@@ -37,6 +37,7 @@ static struct kunit_suite cgroup_driver_stubs_suite = {
 	.name = "cgroup_driver_stubs",
 	.test_cases = cgroup_driver_stubs_cases,
 };
+
 kunit_test_suite(cgroup_driver_stubs_suite);
 
 MODULE_DESCRIPTION("KUnit test of the cgroup driver data stubs");

@@ -6,7 +6,9 @@
  */
 #include <kunit/test.h>
 #include <linux/cgroup.h>
+#include <linux/completion.h>
 #include <linux/delay.h>
+#include <linux/kthread.h>
 #include <linux/lockdep.h>
 #include <linux/slab.h>
 
@@ -135,6 +137,48 @@ static void get_data_allocates_once(struct kunit *test)
 
 	cgroup_driver_release(drv);
 	KUNIT_EXPECT_EQ(test, td->frees, 1);
+}
+
+struct lookup {
+	struct cgroup_driver *drv;
+	struct cgroup_driver_data *found;
+	struct completion done;
+};
+
+static int lookup_thread(void *arg)
+{
+	struct lookup *l = arg;
+
+	l->found = cgroup_driver_get_data(l->drv, root(), NULL);
+	complete(&l->done);
+	return 0;
+}
+
+/* A hit must not wait for cgroup_mutex, which the RFC took on every lookup. */
+static void hit_takes_no_lock(struct kunit *test)
+{
+	struct test_driver *td = test_driver_new(test, true);
+	struct lookup l = { .drv = test_register(test, td) };
+	struct cgroup_driver_data *data;
+	struct task_struct *task;
+	bool done;
+
+	data = cgroup_driver_get_data(l.drv, root(), NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, data);
+	init_completion(&l.done);
+
+	cgroup_lock();
+	task = kthread_run(lookup_thread, &l, "cgroup_driver_hit");
+	done = !IS_ERR(task) && wait_for_completion_timeout(&l.done, 10 * HZ);
+	cgroup_unlock();
+	if (!IS_ERR(task) && !done)
+		wait_for_completion(&l.done);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	KUNIT_EXPECT_TRUE(test, done);
+	KUNIT_EXPECT_PTR_EQ(test, l.found, data);
+	cgroup_driver_release(l.drv);
+	KUNIT_EXPECT_EQ(test, td->allocs, 1);
 }
 
 static void find_data_never_allocates(struct kunit *test)
@@ -267,6 +311,7 @@ static struct kunit_case cgroup_driver_cases[] = {
 	KUNIT_CASE(get_data_rejects_bad_arguments),
 	KUNIT_CASE(release_ignores_non_handles),
 	KUNIT_CASE(get_data_allocates_once),
+	KUNIT_CASE(hit_takes_no_lock),
 	KUNIT_CASE(find_data_never_allocates),
 	KUNIT_CASE(registrations_are_isolated),
 	KUNIT_CASE(many_registrations_share_a_table),
@@ -280,6 +325,7 @@ static struct kunit_suite cgroup_driver_suite = {
 	.name = "cgroup_driver",
 	.test_cases = cgroup_driver_cases,
 };
+
 kunit_test_suite(cgroup_driver_suite);
 
 MODULE_DESCRIPTION("KUnit tests of cgroup driver data");

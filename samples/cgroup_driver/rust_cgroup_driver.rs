@@ -21,7 +21,7 @@ use kernel::{
     prelude::*,
     str::CString,
     sync::{Arc, Mutex},
-    uaccess::UserSlice,
+    uaccess::{UserSlice, UserSliceReader, UserSliceWriter},
     uapi,
 };
 
@@ -164,42 +164,54 @@ impl OpenFile {
     }
 }
 
-/// Runs `op` on a `struct cgroup_gpu_param` copied from and back to user space.
-fn param_ioctl(
-    arg: usize,
-    op: impl FnOnce(&mut uapi::cgroup_gpu_param) -> Result,
-) -> Result<isize> {
-    let (mut reader, mut writer) =
-        UserSlice::new(arg, size_of::<uapi::cgroup_gpu_param>()).reader_writer();
-    let mut param = uapi::cgroup_gpu_param {
-        cgroup_fd: reader.read()?,
-        flags: reader.read()?,
-        param: reader.read()?,
-        value: reader.read()?,
-    };
-    op(&mut param)?;
-    writer.write(&param.cgroup_fd)?;
-    writer.write(&param.flags)?;
-    writer.write(&param.param)?;
-    writer.write(&param.value)?;
-    Ok(0)
+/// An ioctl argument of the uAPI, copied field by field.
+trait IoctlArg: Sized {
+    fn read(reader: &mut UserSliceReader) -> Result<Self>;
+    fn write(&self, writer: &mut UserSliceWriter) -> Result;
 }
 
-/// Runs `op` on a `struct cgroup_gpu_ctx` copied from and back to user space.
-fn ctx_ioctl(arg: usize, op: impl FnOnce(&mut uapi::cgroup_gpu_ctx) -> Result) -> Result<isize> {
-    let (mut reader, mut writer) =
-        UserSlice::new(arg, size_of::<uapi::cgroup_gpu_ctx>()).reader_writer();
-    let mut ctx = uapi::cgroup_gpu_ctx {
-        priority: reader.read()?,
-        effective: reader.read()?,
-        ctx_id: reader.read()?,
-        pad: reader.read()?,
-    };
-    op(&mut ctx)?;
-    writer.write(&ctx.priority)?;
-    writer.write(&ctx.effective)?;
-    writer.write(&ctx.ctx_id)?;
-    writer.write(&ctx.pad)?;
+impl IoctlArg for uapi::cgroup_gpu_param {
+    fn read(reader: &mut UserSliceReader) -> Result<Self> {
+        Ok(Self {
+            cgroup_fd: reader.read()?,
+            flags: reader.read()?,
+            param: reader.read()?,
+            value: reader.read()?,
+        })
+    }
+
+    fn write(&self, writer: &mut UserSliceWriter) -> Result {
+        writer.write(&self.cgroup_fd)?;
+        writer.write(&self.flags)?;
+        writer.write(&self.param)?;
+        writer.write(&self.value)
+    }
+}
+
+impl IoctlArg for uapi::cgroup_gpu_ctx {
+    fn read(reader: &mut UserSliceReader) -> Result<Self> {
+        Ok(Self {
+            priority: reader.read()?,
+            effective: reader.read()?,
+            ctx_id: reader.read()?,
+            pad: reader.read()?,
+        })
+    }
+
+    fn write(&self, writer: &mut UserSliceWriter) -> Result {
+        writer.write(&self.priority)?;
+        writer.write(&self.effective)?;
+        writer.write(&self.ctx_id)?;
+        writer.write(&self.pad)
+    }
+}
+
+/// Runs `op` on the ioctl's argument, copied from and back to user space.
+fn with_arg<T: IoctlArg>(arg: usize, op: impl FnOnce(&mut T) -> Result) -> Result<isize> {
+    let (mut reader, mut writer) = UserSlice::new(arg, size_of::<T>()).reader_writer();
+    let mut value = T::read(&mut reader)?;
+    op(&mut value)?;
+    value.write(&mut writer)?;
     Ok(0)
 }
 
@@ -223,10 +235,10 @@ impl MiscDevice for OpenFile {
         let param = _IOC_SIZE(cmd) == size_of::<uapi::cgroup_gpu_param>();
         let ctx = _IOC_SIZE(cmd) == size_of::<uapi::cgroup_gpu_ctx>();
         match _IOC_NR(cmd).wrapping_sub(uapi::DRM_COMMAND_BASE) {
-            uapi::DRM_CGROUP_GPU_SETPARAM if param => param_ioctl(arg, |p| file.setparam(p)),
-            uapi::DRM_CGROUP_GPU_GETPARAM if param => param_ioctl(arg, |p| file.getparam(p)),
-            uapi::DRM_CGROUP_GPU_CTX_CREATE if ctx => ctx_ioctl(arg, |c| file.ctx_create(c)),
-            uapi::DRM_CGROUP_GPU_CTX_GET if ctx => ctx_ioctl(arg, |c| file.ctx_get(c)),
+            uapi::DRM_CGROUP_GPU_SETPARAM if param => with_arg(arg, |p| file.setparam(p)),
+            uapi::DRM_CGROUP_GPU_GETPARAM if param => with_arg(arg, |p| file.getparam(p)),
+            uapi::DRM_CGROUP_GPU_CTX_CREATE if ctx => with_arg(arg, |c| file.ctx_create(c)),
+            uapi::DRM_CGROUP_GPU_CTX_GET if ctx => with_arg(arg, |c| file.ctx_get(c)),
             _ => Err(ENOTTY),
         }
     }
