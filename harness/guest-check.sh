@@ -20,7 +20,7 @@ export CGDRV_KSELFTEST_MODULE=$(cd "$SELFTESTS" && pwd)/cgroup_driver/test_modul
 run() {
 	local suite=$1 prog=$2 rc
 	shift 2
-	echo "--- $suite/$(basename "$prog")"
+	echo "--- $suite/$(basename "$prog") at ${SECONDS}s"
 	# Line buffering keeps forked children from repeating buffered lines.
 	timeout 300 stdbuf -oL "$prog" "$@" > "$OUT/ksft-$suite-$(basename "$prog").tap" 2>&1
 	rc=$?
@@ -42,4 +42,4 @@ echo scan > /sys/kernel/debug/kmemleak
 echo scan > /sys/kernel/debug/kmemleak
 cat /sys/kernel/debug/kmemleak > "$OUT/kmemleak.txt"
 dmesg > "$OUT/dmesg.txt"
-echo "guest done"
+echo "guest done at ${SECONDS}s"
