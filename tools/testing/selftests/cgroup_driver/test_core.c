@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
@@ -271,6 +272,46 @@ TEST_F_TIMEOUT(core, release_frees_10000_cgroups, 900)
 		EXPECT_EQ(0, unlinkat(self->fd, name, AT_REMOVEDIR));
 	}
 	EXPECT_EQ(n, read_stats().frees);
+}
+
+/* Each object is freed once, by release or by its cgroup, whichever wins. */
+TEST_F_TIMEOUT(core, release_races_cgroup_removal, 300)
+{
+	const int n = 500;
+	char name[32];
+	int i, fd, status;
+	pid_t pid;
+
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%d", i);
+		ASSERT_EQ(0, mkdirat(self->fd, name, 0755));
+		fd = openat(self->fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, get_data(fd));
+		close(fd);
+	}
+	EXPECT_EQ(n, objects());
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		for (i = 0; i < n; i++) {
+			snprintf(name, sizeof(name), "%d", i);
+			if (unlinkat(self->fd, name, AT_REMOVEDIR))
+				_exit(1);
+		}
+		_exit(0);
+	}
+	EXPECT_EQ(0, control("release"));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	EXPECT_EQ(n, wait_for_frees(n));
+	/* Removed cgroups are freed late: give a double free time to show. */
+	sleep(1);
+	EXPECT_EQ(n, read_stats().frees);
+	EXPECT_EQ(0, read_stats().live);
+	EXPECT_EQ(-1, objects());
 }
 
 /* The module goes away while cgroups still hold its data. */
