@@ -265,7 +265,8 @@ TEST_F(uapi, invalid_arguments)
 	EXPECT_EQ(-EINVAL, setparam(self->dev[0], self->a, OFFSET, CGROUP_GPU_PRIORITY_MAX + 1));
 	EXPECT_EQ(-EINVAL, setparam(self->dev[0], self->a, OFFSET, CGROUP_GPU_PRIORITY_MIN - 1));
 	EXPECT_EQ(-EINVAL, setparam(self->dev[0], self->a, DISPBOOST, -1));
-	EXPECT_EQ(-EINVAL, setparam(self->dev[0], self->a, DISPBOOST, CGROUP_GPU_DISPBOOST_MAX + 1));
+	EXPECT_EQ(-EINVAL,
+		  setparam(self->dev[0], self->a, DISPBOOST, CGROUP_GPU_DISPBOOST_MAX + 1));
 	EXPECT_EQ(-EBADF, setparam(self->dev[0], 1000, OFFSET, 1));
 	EXPECT_EQ(-EBADF, setparam(self->dev[0], -1, OFFSET, 1));
 	EXPECT_EQ(-ENOTDIR, setparam(self->dev[0], file, OFFSET, 1));
