@@ -70,6 +70,15 @@ impl Cgroup {
     }
 
     /// Returns a raw pointer to the C `struct cgroup`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::cgroup::Cgroup;
+    ///
+    /// let root = Cgroup::root();
+    /// assert!(!root.as_raw().is_null());
+    /// ```
     pub fn as_raw(&self) -> *mut bindings::cgroup {
         self.0.get()
     }
@@ -106,6 +115,16 @@ impl Cgroup {
     ///
     /// Fails with `EBADF` if `fd` is not open or is not a cgroup directory,
     /// and with `EINVAL` if the cgroup is not on the default hierarchy.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::cgroup::Cgroup;
+    ///
+    /// // KUnit runs in a kernel thread, which has no open files.
+    /// assert_eq!(Cgroup::from_fd(3).err(), Some(EBADF));
+    /// assert_eq!(Cgroup::from_fd(-1).err(), Some(EBADF));
+    /// ```
     pub fn from_fd(fd: i32) -> Result<ARef<Self>> {
         Ok(CgroupDir::from_fd(fd)?.cgroup)
     }
@@ -117,6 +136,15 @@ impl Cgroup {
     }
 
     /// Whether the cgroup is on the default (v2) hierarchy.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::cgroup::Cgroup;
+    ///
+    /// assert!(Cgroup::root().is_on_default_hierarchy());
+    /// assert!(Cgroup::current().is_on_default_hierarchy());
+    /// ```
     pub fn is_on_default_hierarchy(&self) -> bool {
         // SAFETY: `self` is a valid cgroup and the default root is static.
         unsafe { (*self.0.get()).root == ptr::addr_of_mut!(bindings::cgrp_dfl_root) }
@@ -125,6 +153,22 @@ impl Cgroup {
 
 /// An open cgroup directory of the default hierarchy: a cgroup, and the file
 /// through which the calling task named it.
+///
+/// # Examples
+///
+/// A driver's ioctl that changes a cgroup's setting checks that the caller
+/// may write to the directory it named, as it may after delegation:
+///
+/// ```
+/// use kernel::cgroup::CgroupDir;
+///
+/// fn may_configure(cgroup_fd: i32) -> Result<bool> {
+///     let dir = CgroupDir::from_fd(cgroup_fd)?;
+///     Ok(dir.may_write() && dir.cgroup().is_on_default_hierarchy())
+/// }
+///
+/// assert_eq!(may_configure(-1).err(), Some(EBADF));
+/// ```
 ///
 /// # Invariants
 ///
@@ -196,6 +240,29 @@ impl Drop for FileRef {
 ///
 /// It is shared by every user of the cgroup, so it is [`Sync`] and changes
 /// through interior mutability (atomics, locks).
+///
+/// # Examples
+///
+/// A constructor that fails is reported by [`Registration::get`], and
+/// nothing is stored:
+///
+/// ```
+/// use kernel::cgroup::{Cgroup, CgroupData, Registration};
+///
+/// struct Unavailable;
+///
+/// impl CgroupData for Unavailable {
+///     fn new() -> Result<Self> {
+///         Err(ENODEV)
+///     }
+/// }
+///
+/// let reg = Registration::<Unavailable>::new()?;
+/// let cgroup = Cgroup::current();
+/// assert_eq!(reg.get(&cgroup).err(), Some(ENODEV));
+/// assert!(reg.find(&cgroup)?.is_none());
+/// # Ok::<(), Error>(())
+/// ```
 pub trait CgroupData: Send + Sync + Sized {
     /// Builds the data of a cgroup that has none yet. Called without locks
     /// held: it may sleep. An error is returned by [`Registration::get`].
