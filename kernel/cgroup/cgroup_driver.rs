@@ -433,11 +433,11 @@ unsafe fn lookup(
     drv: *mut Registration,
     cgrp: *mut bindings::cgroup,
 ) -> Result<*mut bindings::cgroup_driver_data> {
-    // SAFETY: `cgrp` is checked for NULL before its root is read.
-    if !is_handle(drv)
-        || cgrp.is_null()
-        || unsafe { (*cgrp).root != ptr::addr_of_mut!(bindings::cgrp_dfl_root) }
-    {
+    if !is_handle(drv) || cgrp.is_null() {
+        return Err(EINVAL);
+    }
+    // SAFETY: `cgrp` is not NULL, so it is a valid cgroup.
+    if unsafe { (*cgrp).root != ptr::addr_of_mut!(bindings::cgrp_dfl_root) } {
         return Err(EINVAL);
     }
     let _rcu = RcuReadGuard::new();

@@ -393,6 +393,11 @@ impl<T: CgroupData> Registration<T> {
         &node.data
     }
 
+    /// Builds a `Node<T>` for the core: `alloc_data` of `funcs`.
+    ///
+    /// # Safety
+    ///
+    /// Called by the core only, with the handle that `funcs` was registered with.
     unsafe extern "C" fn alloc_data(
         _drv: *mut bindings::cgroup_driver,
     ) -> *mut bindings::cgroup_driver_data {
@@ -415,6 +420,12 @@ impl<T: CgroupData> Registration<T> {
         }
     }
 
+    /// Frees a `Node<T>` for the core: `free_data` of `funcs`.
+    ///
+    /// # Safety
+    ///
+    /// `header` is the header of a node that `alloc_data` built, handed back
+    /// by the core once.
     unsafe extern "C" fn free_data(header: *mut bindings::cgroup_driver_data) {
         // SAFETY: `header` is the header of a `Node<T>` that `alloc_data`
         // leaked, and the core hands it back exactly once.

@@ -235,7 +235,7 @@ unsafe extern "C" fn fops_ioctl<T: MiscDevice>(
     // SAFETY: `fops_open` stored a `T::Ptr` in `private_data`, which lives
     // until release, after every ioctl.
     let device = unsafe { T::Ptr::borrow((*file).private_data) };
-    match T::ioctl(device, cmd, arg as usize) {
+    match T::ioctl(device, cmd, arg) {
         Ok(ret) => ret as c_long,
         Err(err) => err.to_errno() as c_long,
     }
