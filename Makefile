@@ -32,6 +32,6 @@ demo: kernel
 clean:
 	rm -rf build
 
-# checkpatch and rustfmt on this repository's files, with the tree's scripts.
-lint: tree
+# checkpatch, rustfmt and clippy on this repository's files.
+lint: kernel
 	@$(H)/lint.sh

@@ -6,7 +6,7 @@
 
 DEBS=(linux-source-6.12 rustc-web rust-web-src clang lld llvm libclang-dev
       libelf-dev libssl-dev bc flex bison cpio kmod qemu-system-x86 udev
-      ccache python3 python3-pip make gcc libc6-dev rsync)
+      ccache python3 python3-pip make gcc libc6-dev rust-web-clippy)
 BINDGEN_VERSION=0.69.5
 
 missing=()

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# checkpatch --strict on our C files and rustfmt --check on our Rust files.
+# checkpatch --strict on our C files, rustfmt --check on our Rust files, and
+# a CLIPPY=1 build of the kernel's Rust (the next plain build redoes it).
 . "$(dirname "$0")/lib.sh"
 cd "$REPO"
 
@@ -13,4 +14,12 @@ rc=0
 "$TREE/scripts/checkpatch.pl" --no-tree --strict --quiet --ignore EXPORT_SYMBOL \
 	-f $C_FILES || rc=1
 rustfmt --config-path "$TREE/.rustfmt.toml" --edition 2021 --check $RUST_FILES || rc=1
+# Debian's clippy matches rustc-web; rustup's on PATH does not.
+lock_work
+"${KMAKE[@]}" -s CLIPPY=1 CLIPPY_DRIVER=/usr/bin/clippy-driver vmlinux modules \
+	> "$WORK/clippy.log" 2>&1 || rc=1
+if grep -q '^warning\|^error' "$WORK/clippy.log"; then
+	grep -A12 '^warning\|^error' "$WORK/clippy.log"
+	rc=1
+fi
 exit $rc
