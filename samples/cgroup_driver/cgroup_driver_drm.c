@@ -6,7 +6,11 @@
  * exported C API and builds in the tree or out of it.
  *
  * uAPI: include/uapi/drm/cgroup_gpu_drm.h. Each device lists the cgroups
- * that hold its data in /sys/kernel/debug/dri/<minor>/cgroups.
+ * that hold its data in /sys/kernel/debug/dri/cgroup_gpu.<n>/cgroups.
+ *
+ * The devices are platform devices bound to a platform driver, so that one
+ * can go away while others stay: unbinding cgroup_gpu.<n> in sysfs releases
+ * that device's data, and files still open on it get -ENODEV.
  */
 #include <linux/capability.h>
 #include <linux/cgroup.h>
@@ -22,6 +26,7 @@
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_ioctl.h>
+#include <drm/drm_managed.h>
 #include <drm/drm_print.h>
 
 #include <uapi/drm/cgroup_gpu_drm.h>
@@ -34,7 +39,7 @@ MODULE_PARM_DESC(devices, "Number of devices to create (default: 2)");
 
 struct cgpu_device {
 	struct drm_device drm;
-	struct platform_device *pdev;
+	/* Released on unbind: use it only inside drm_dev_enter(). */
 	struct cgroup_driver *cgdrv;
 	/* The cgroups that hold data, for debugfs; under data_lock. */
 	struct mutex data_lock;
@@ -60,7 +65,7 @@ struct cgpu_context {
 	int effective;
 };
 
-static struct cgpu_device **cgpu_devices;
+static struct platform_device **cgpu_pdevs;
 
 static struct cgpu_device *to_cgpu(struct drm_device *drm)
 {
@@ -124,18 +129,6 @@ static struct cgroup *cgpu_cgroup_from_fd(int fd, bool write)
 	return cgrp;
 }
 
-/* The settings of @cgrp on @cdev, or NULL while it has the defaults. */
-static struct cgpu_cgroup *cgpu_find(struct cgpu_device *cdev,
-				     struct cgroup *cgrp)
-{
-	struct cgroup_driver_data *data;
-
-	data = cgroup_driver_find_data(cdev->cgdrv, cgrp);
-	if (IS_ERR_OR_NULL(data))
-		return ERR_CAST(data);
-	return to_cgpu_cgroup(data);
-}
-
 static struct cgpu_cgroup *cgpu_get(struct cgpu_device *cdev,
 				    struct cgroup *cgrp)
 {
@@ -179,40 +172,72 @@ static bool cgpu_param_valid(u64 param, s64 value)
 	return false;
 }
 
+/*
+ * Reads @param of @cgrp on @drm: 0, the default, while the cgroup holds no
+ * data there. The data exists only while the device does.
+ */
+static int cgpu_read_param(struct drm_device *drm, struct cgroup *cgrp,
+			   u64 param, int *value)
+{
+	struct cgroup_driver_data *data;
+	int idx;
+
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
+	data = cgroup_driver_find_data(to_cgpu(drm)->cgdrv, cgrp);
+	if (!IS_ERR(data))
+		*value = data ? atomic_read(cgpu_param(to_cgpu_cgroup(data), param)) : 0;
+	drm_dev_exit(idx);
+	return PTR_ERR_OR_ZERO(data);
+}
+
+static int cgpu_write_param(struct drm_device *drm, struct cgroup *cgrp,
+			    u64 param, int value)
+{
+	struct cgpu_cgroup *cg;
+	int idx;
+
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
+	cg = cgpu_get(to_cgpu(drm), cgrp);
+	if (!IS_ERR(cg))
+		atomic_set(cgpu_param(cg, param), value);
+	drm_dev_exit(idx);
+	return PTR_ERR_OR_ZERO(cg);
+}
+
 static int cgpu_setparam(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct cgroup_gpu_param *args = data;
-	struct cgpu_cgroup *cg;
 	struct cgroup *cgrp;
+	int ret;
 
 	if (args->flags || !cgpu_param_valid(args->param, args->value))
 		return -EINVAL;
 	cgrp = cgpu_cgroup_from_fd(args->cgroup_fd, true);
 	if (IS_ERR(cgrp))
 		return PTR_ERR(cgrp);
-	cg = cgpu_get(to_cgpu(drm), cgrp);
-	if (!IS_ERR(cg))
-		atomic_set(cgpu_param(cg, args->param), args->value);
+	ret = cgpu_write_param(drm, cgrp, args->param, args->value);
 	cgroup_put(cgrp);
-	return PTR_ERR_OR_ZERO(cg);
+	return ret;
 }
 
 static int cgpu_getparam(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct cgroup_gpu_param *args = data;
-	struct cgpu_cgroup *cg;
 	struct cgroup *cgrp;
+	int value, ret;
 
 	if (args->flags || !cgpu_param_valid(args->param, 0))
 		return -EINVAL;
 	cgrp = cgpu_cgroup_from_fd(args->cgroup_fd, false);
 	if (IS_ERR(cgrp))
 		return PTR_ERR(cgrp);
-	cg = cgpu_find(to_cgpu(drm), cgrp);
-	if (!IS_ERR(cg))
-		args->value = cg ? atomic_read(cgpu_param(cg, args->param)) : 0;
+	ret = cgpu_read_param(drm, cgrp, args->param, &value);
 	cgroup_put(cgrp);
-	return PTR_ERR_OR_ZERO(cg);
+	if (!ret)
+		args->value = value;
+	return ret;
 }
 
 /* The caller's cgroup on the default hierarchy, with a reference. */
@@ -233,7 +258,6 @@ static int cgpu_ctx_create(struct drm_device *drm, void *data, struct drm_file *
 	struct cgpu_file *cfile = file->driver_priv;
 	struct cgroup_gpu_ctx *args = data;
 	struct cgpu_context *ctx;
-	struct cgpu_cgroup *cg;
 	struct cgroup *cgrp;
 	int offset, ret;
 
@@ -245,9 +269,12 @@ static int cgpu_ctx_create(struct drm_device *drm, void *data, struct drm_file *
 		return -ENOMEM;
 
 	cgrp = cgpu_current_cgroup();
-	cg = cgpu_find(to_cgpu(drm), cgrp);
-	offset = IS_ERR_OR_NULL(cg) ? 0 : atomic_read(&cg->priority_offset);
+	ret = cgpu_read_param(drm, cgrp, CGROUP_GPU_PARAM_PRIORITY_OFFSET, &offset);
 	cgroup_put(cgrp);
+	if (ret) {
+		kfree(ctx);
+		return ret;
+	}
 
 	ctx->effective = clamp(args->priority + offset, CGROUP_GPU_PRIORITY_MIN,
 			       CGROUP_GPU_PRIORITY_MAX);
@@ -350,93 +377,100 @@ static const struct drm_driver cgpu_driver = {
 	.minor = 0,
 };
 
-static struct cgpu_device *cgpu_create(unsigned int index)
+static int cgpu_probe(struct platform_device *pdev)
 {
-	struct platform_device *pdev;
 	struct cgpu_device *cdev;
 	int ret;
 
-	pdev = platform_device_register_simple(DRIVER_NAME, index, NULL, 0);
-	if (IS_ERR(pdev))
-		return ERR_CAST(pdev);
-	if (!devres_open_group(&pdev->dev, NULL, GFP_KERNEL)) {
-		ret = -ENOMEM;
-		goto out_unregister;
-	}
 	cdev = devm_drm_dev_alloc(&pdev->dev, &cgpu_driver, struct cgpu_device, drm);
-	if (IS_ERR(cdev)) {
-		ret = PTR_ERR(cdev);
-		goto out_devres;
-	}
-	cdev->pdev = pdev;
-	mutex_init(&cdev->data_lock);
+	if (IS_ERR(cdev))
+		return PTR_ERR(cdev);
+	/* Open files may use the list until the last drm_device reference. */
+	ret = drmm_mutex_init(&cdev->drm, &cdev->data_lock);
+	if (ret)
+		return ret;
 	INIT_LIST_HEAD(&cdev->data);
 
 	/* One registration per device: devices never share cgroup data. */
 	cdev->cgdrv = cgroup_driver_init(&cgpu_cgroup_funcs);
-	if (IS_ERR(cdev->cgdrv)) {
-		ret = PTR_ERR(cdev->cgdrv);
-		goto out_devres;
-	}
+	if (IS_ERR(cdev->cgdrv))
+		return PTR_ERR(cdev->cgdrv);
 	drm_debugfs_add_files(&cdev->drm, cgpu_debugfs_list,
 			      ARRAY_SIZE(cgpu_debugfs_list));
 	ret = drm_dev_register(&cdev->drm, 0);
-	if (ret)
-		goto out_release;
-	return cdev;
-
-out_release:
-	cgroup_driver_release(cdev->cgdrv);
-out_devres:
-	devres_release_group(&pdev->dev, NULL);
-out_unregister:
-	platform_device_unregister(pdev);
-	return ERR_PTR(ret);
+	if (ret) {
+		cgroup_driver_release(cdev->cgdrv);
+		return ret;
+	}
+	platform_set_drvdata(pdev, cdev);
+	return 0;
 }
 
-static void cgpu_destroy(struct cgpu_device *cdev)
+static void cgpu_remove(struct platform_device *pdev)
 {
-	struct platform_device *pdev = cdev->pdev;
+	struct cgpu_device *cdev = platform_get_drvdata(pdev);
 
-	drm_dev_unregister(&cdev->drm);
+	/* Waits for the ioctls that use the registration. */
+	drm_dev_unplug(&cdev->drm);
 	/* After this the core never calls us for this device again. */
 	cgroup_driver_release(cdev->cgdrv);
-	mutex_destroy(&cdev->data_lock);
-	devres_release_group(&pdev->dev, NULL);
-	platform_device_unregister(pdev);
 }
 
-static void cgpu_destroy_all(void)
+static struct platform_driver cgpu_platform_driver = {
+	.probe = cgpu_probe,
+	.remove = cgpu_remove,
+	.driver.name = DRIVER_NAME,
+};
+
+static void cgpu_unregister_devices(void)
 {
 	unsigned int i;
 
-	for (i = 0; i < devices && cgpu_devices[i]; i++)
-		cgpu_destroy(cgpu_devices[i]);
-	kfree(cgpu_devices);
+	for (i = 0; i < devices && cgpu_pdevs[i]; i++)
+		platform_device_unregister(cgpu_pdevs[i]);
+	kfree(cgpu_pdevs);
 }
 
 static int __init cgpu_init(void)
 {
+	struct platform_device *pdev;
 	unsigned int i;
+	int ret;
 
-	cgpu_devices = kcalloc(devices + 1, sizeof(*cgpu_devices), GFP_KERNEL);
-	if (!cgpu_devices)
-		return -ENOMEM;
+	ret = platform_driver_register(&cgpu_platform_driver);
+	if (ret)
+		return ret;
+	cgpu_pdevs = kcalloc(devices + 1, sizeof(*cgpu_pdevs), GFP_KERNEL);
+	if (!cgpu_pdevs) {
+		ret = -ENOMEM;
+		goto out_driver;
+	}
 	for (i = 0; i < devices; i++) {
-		struct cgpu_device *cdev = cgpu_create(i);
-
-		if (IS_ERR(cdev)) {
-			cgpu_destroy_all();
-			return PTR_ERR(cdev);
+		pdev = platform_device_register_simple(DRIVER_NAME, i, NULL, 0);
+		if (IS_ERR(pdev)) {
+			ret = PTR_ERR(pdev);
+			goto out_devices;
 		}
-		cgpu_devices[i] = cdev;
+		cgpu_pdevs[i] = pdev;
+		/* Probing is synchronous, and a failed probe leaves no drvdata. */
+		if (!platform_get_drvdata(pdev)) {
+			ret = -ENODEV;
+			goto out_devices;
+		}
 	}
 	return 0;
+
+out_devices:
+	cgpu_unregister_devices();
+out_driver:
+	platform_driver_unregister(&cgpu_platform_driver);
+	return ret;
 }
 
 static void __exit cgpu_exit(void)
 {
-	cgpu_destroy_all();
+	cgpu_unregister_devices();
+	platform_driver_unregister(&cgpu_platform_driver);
 }
 
 module_init(cgpu_init);

@@ -15,9 +15,11 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <dirent.h>
+#include <libgen.h>
 #include <unistd.h>
 
 #include <drm/cgroup_gpu_drm.h>
@@ -40,6 +42,8 @@ FIXTURE_VARIANT(uapi) {
 	const char *module;
 	/* Returns the device nodes of the loaded sample, or -1. */
 	int (*open_devices)(int dev[2]);
+	/* The sysfs directory that binds and unbinds single devices, if any. */
+	const char *bus_driver;
 };
 
 /* The render nodes of DRM driver "cgroup_gpu", in minor order. */
@@ -76,6 +80,7 @@ static int open_rust_devices(int dev[2])
 FIXTURE_VARIANT_ADD(uapi, drm) {
 	.module = "cgroup_driver_drm",
 	.open_devices = open_drm_devices,
+	.bus_driver = "/sys/bus/platform/drivers/cgroup_gpu",
 };
 
 FIXTURE_VARIANT_ADD(uapi, rust) {
@@ -326,6 +331,68 @@ TEST_F(uapi, freed_when_the_cgroup_goes)
 	self->a = -1;
 	ASSERT_EQ(0, rmdir(self->cg_a));
 	EXPECT_TRUE(wait_core_objects(variant->module, 0));
+}
+
+/* The name of the bus device behind the character device open as @dev. */
+static int device_name(int dev, char *name, size_t size)
+{
+	char link[64], target[PATH_MAX];
+	struct stat st;
+	ssize_t len;
+
+	if (fstat(dev, &st))
+		return -1;
+	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u/device",
+		 major(st.st_rdev), minor(st.st_rdev));
+	len = readlink(link, target, sizeof(target) - 1);
+	if (len < 0)
+		return -1;
+	target[len] = '\0';
+	snprintf(name, size, "%s", basename(target));
+	return 0;
+}
+
+/* Writes @device to @op ("bind" or "unbind") of @bus_driver. */
+static int bind_op(const char *bus_driver, const char *op, const char *device)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", bus_driver, op);
+	return write_text(path, (char *)device, strlen(device)) < 0 ? -1 : 0;
+}
+
+TEST_F(uapi, device_removal_with_data)
+{
+	char name[64], other[64];
+	int i;
+
+	if (!variant->bus_driver)
+		SKIP(return, "the misc devices of %s go only with the module",
+		     variant->module);
+	ASSERT_EQ(0, setparam(self->dev[0], self->a, OFFSET, 11));
+	ASSERT_EQ(0, setparam(self->dev[0], self->b, OFFSET, 12));
+	ASSERT_EQ(0, setparam(self->dev[1], self->a, OFFSET, 21));
+	EXPECT_EQ(3, core_objects(variant->module));
+	ASSERT_EQ(0, device_name(self->dev[0], name, sizeof(name)));
+
+	/* The device goes while a file on it is still open. */
+	ASSERT_EQ(0, bind_op(variant->bus_driver, "unbind", name));
+	EXPECT_EQ(1, core_objects(variant->module));
+	EXPECT_EQ(-ENODEV, setparam(self->dev[0], self->a, OFFSET, 1));
+	EXPECT_EQ(ERR(ENODEV), getparam(self->dev[0], self->a, OFFSET));
+	EXPECT_EQ(21, getparam(self->dev[1], self->a, OFFSET));
+
+	/* Bound again, it is a new device, with the defaults. */
+	ASSERT_EQ(0, bind_op(variant->bus_driver, "bind", name));
+	close(self->dev[0]);
+	close(self->dev[1]);
+	ASSERT_EQ(0, variant->open_devices(self->dev));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, device_name(self->dev[i], other, sizeof(other)));
+		EXPECT_EQ(strcmp(name, other) ? 21 : 0,
+			  getparam(self->dev[i], self->a, OFFSET));
+	}
+	EXPECT_EQ(1, core_objects(variant->module));
 }
 
 TEST_F(uapi, unload_with_data)
