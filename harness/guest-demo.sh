@@ -53,7 +53,11 @@ done
 echo "  (interactive is cgroup $(stat -c %i "$CG/interactive"), batch is cgroup $(stat -c %i "$CG/batch"))"
 
 rmdir "$CG/interactive" "$CG/batch"
-sleep 1
+# The cgroup core frees removed cgroups from a workqueue.
+for _ in $(seq 50); do
+	grep -q "objects=[1-9]" "$REGS" || break
+	sleep 0.1
+done
 say "after removing both cgroups their data is gone:"
 registrations
 for d in /sys/kernel/debug/dri/cgroup_gpu.*/cgroups; do

@@ -361,10 +361,34 @@ static int bind_op(const char *bus_driver, const char *op, const char *device)
 	return write_text(path, (char *)device, strlen(device)) < 0 ? -1 : 0;
 }
 
+/*
+ * Uses @dev until it reports its device gone: exits 0 then, after writing
+ * to @started once the device worked. Any other result exits non-zero.
+ */
+static void use_until_gone(int dev, int cgroup_fd, int started)
+{
+	long long value;
+	int ret;
+
+	for (;;) {
+		ret = setparam(dev, cgroup_fd, OFFSET, 12);
+		value = getparam(dev, cgroup_fd, OFFSET);
+		if (ret == -ENODEV || value == ERR(ENODEV))
+			_exit(0);
+		if (ret || value != 12 || ctx_create(dev, 0, NULL) != 12)
+			_exit(1);
+		if (started >= 0 && write(started, "", 1) == 1) {
+			close(started);
+			started = -1;
+		}
+	}
+}
+
 TEST_F(uapi, device_removal_with_data)
 {
-	char name[64], other[64];
-	int i;
+	char name[64], other[64], c;
+	int i, status, started[2];
+	pid_t pid;
 
 	if (!variant->bus_driver)
 		SKIP(return, "the misc devices of %s go only with the module",
@@ -375,8 +399,22 @@ TEST_F(uapi, device_removal_with_data)
 	EXPECT_EQ(3, core_objects(variant->module));
 	ASSERT_EQ(0, device_name(self->dev[0], name, sizeof(name)));
 
-	/* The device goes while a file on it is still open. */
+	/* The device goes while a file on it is open and in use. */
+	ASSERT_EQ(0, pipe(started));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (cg_enter_current(self->cg_b))
+			_exit(2);
+		close(started[0]);
+		use_until_gone(self->dev[0], self->b, started[1]);
+	}
+	close(started[1]);
+	ASSERT_EQ(1, read(started[0], &c, 1));
+	close(started[0]);
 	ASSERT_EQ(0, bind_op(variant->bus_driver, "unbind", name));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	EXPECT_EQ(1, core_objects(variant->module));
 	EXPECT_EQ(-ENODEV, setparam(self->dev[0], self->a, OFFSET, 1));
 	EXPECT_EQ(ERR(ENODEV), getparam(self->dev[0], self->a, OFFSET));
