@@ -7,10 +7,40 @@
 use crate::bindings;
 
 /// A capability, `CAP_*`.
+///
+/// # Examples
+///
+/// A driver that gates several operations names the capability each needs:
+///
+/// ```
+/// use kernel::capability::{capable, Capability, CAP_SYS_ADMIN};
+///
+/// fn require(cap: Capability) -> Result {
+///     if capable(cap) {
+///         Ok(())
+///     } else {
+///         Err(EPERM)
+///     }
+/// }
+///
+/// assert_eq!(require(CAP_SYS_ADMIN), Ok(()));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Capability(u32);
 
 /// Administration of the system, the catch-all capability.
+///
+/// # Examples
+///
+/// Its number is part of the ABI:
+///
+/// ```
+/// use kernel::{capability::CAP_SYS_ADMIN, fmt, str::CString};
+///
+/// let shown = CString::try_from_fmt(fmt!("{:?}", CAP_SYS_ADMIN))?;
+/// assert_eq!(shown.as_bytes(), b"Capability(21)");
+/// # Ok::<(), Error>(())
+/// ```
 pub const CAP_SYS_ADMIN: Capability = Capability(bindings::CAP_SYS_ADMIN);
 
 /// Whether the calling task has `cap` in its user namespace's initial

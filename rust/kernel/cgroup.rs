@@ -28,12 +28,17 @@ use core::{marker::PhantomData, mem::MaybeUninit, ptr, ptr::NonNull};
 ///
 /// # Examples
 ///
+/// Each [`ARef`] holds its own reference, so a clone keeps the cgroup alive
+/// after the original is dropped:
+///
 /// ```
 /// use kernel::cgroup::Cgroup;
 ///
 /// let cgroup = Cgroup::current();
-/// assert!(cgroup.id() >= 1);
-/// assert_eq!(Cgroup::root().id(), 1);
+/// let kept = cgroup.clone();
+/// let id = cgroup.id();
+/// drop(cgroup);
+/// assert_eq!(kept.id(), id);
 /// ```
 #[repr(transparent)]
 pub struct Cgroup(Opaque<bindings::cgroup>);
@@ -84,6 +89,15 @@ impl Cgroup {
     }
 
     /// The root of the default hierarchy.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::cgroup::Cgroup;
+    ///
+    /// // One root, however often asked for.
+    /// assert_eq!(Cgroup::root().as_raw(), Cgroup::root().as_raw());
+    /// ```
     pub fn root() -> ARef<Self> {
         // SAFETY: The root of the default hierarchy is never freed, so
         // taking a reference on it is always allowed.
@@ -95,6 +109,15 @@ impl Cgroup {
     }
 
     /// The cgroup of the calling task on the default hierarchy.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::cgroup::Cgroup;
+    ///
+    /// // KUnit runs in a kernel thread, and kernel threads stay in the root.
+    /// assert_eq!(Cgroup::current().as_raw(), Cgroup::root().as_raw());
+    /// ```
     pub fn current() -> ARef<Self> {
         // SAFETY: Under RCU the task's css_set, and with it its cgroup, stays
         // valid; the cgroup may be dying concurrently, hence the tryget.
@@ -130,6 +153,15 @@ impl Cgroup {
     }
 
     /// The cgroup's id, the inode number of its directory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::cgroup::Cgroup;
+    ///
+    /// // The root's directory is the first inode of the hierarchy.
+    /// assert_eq!(Cgroup::root().id(), 1);
+    /// ```
     pub fn id(&self) -> u64 {
         // SAFETY: `self` is a valid cgroup.
         unsafe { bindings::cgroup_id(self.0.get()) }
@@ -156,18 +188,34 @@ impl Cgroup {
 ///
 /// # Examples
 ///
-/// A driver's ioctl that changes a cgroup's setting checks that the caller
-/// may write to the directory it named, as it may after delegation:
+/// A driver's ioctl that changes a cgroup's setting, given the cgroup's
+/// directory, lets only those who may change the directory do it:
 ///
 /// ```
-/// use kernel::cgroup::CgroupDir;
+/// use core::sync::atomic::{AtomicI32, Ordering};
+/// use kernel::capability::{capable, CAP_SYS_ADMIN};
+/// use kernel::cgroup::{CgroupData, CgroupDir, Registration};
 ///
-/// fn may_configure(cgroup_fd: i32) -> Result<bool> {
-///     let dir = CgroupDir::from_fd(cgroup_fd)?;
-///     Ok(dir.may_write() && dir.cgroup().is_on_default_hierarchy())
+/// struct Limit(AtomicI32);
+///
+/// impl CgroupData for Limit {
+///     fn new() -> Result<Self> {
+///         Ok(Limit(AtomicI32::new(0)))
+///     }
 /// }
 ///
-/// assert_eq!(may_configure(-1).err(), Some(EBADF));
+/// fn set_limit(reg: &Registration<Limit>, cgroup_fd: i32, value: i32) -> Result {
+///     let dir = CgroupDir::from_fd(cgroup_fd)?;
+///     if !dir.may_write() && !capable(CAP_SYS_ADMIN) {
+///         return Err(EACCES);
+///     }
+///     reg.get(dir.cgroup())?.0 .0.store(value, Ordering::Relaxed);
+///     Ok(())
+/// }
+///
+/// let reg = Registration::<Limit>::new()?;
+/// assert_eq!(set_limit(&reg, -1, 5), Err(EBADF));
+/// # Ok::<(), Error>(())
 /// ```
 ///
 /// # Invariants
@@ -184,6 +232,16 @@ impl CgroupDir {
     /// Fails with `EBADF` if `fd` is not open or is not a cgroup directory,
     /// with `ENOTDIR` if it is not a directory, and with `EINVAL` if the
     /// cgroup is not on the default hierarchy.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::cgroup::CgroupDir;
+    ///
+    /// // No file descriptor is negative, nor this large.
+    /// assert_eq!(CgroupDir::from_fd(-1).err(), Some(EBADF));
+    /// assert_eq!(CgroupDir::from_fd(i32::MAX).err(), Some(EBADF));
+    /// ```
     pub fn from_fd(fd: i32) -> Result<Self> {
         let raw_fd = u32::try_from(fd).map_err(|_| EBADF)?;
         // SAFETY: `fget_raw` takes a reference on the file, if any.
@@ -206,6 +264,22 @@ impl CgroupDir {
     }
 
     /// The cgroup of the directory.
+    ///
+    /// # Examples
+    ///
+    /// The directory's file can be let go while the cgroup is kept:
+    ///
+    /// ```
+    /// use kernel::cgroup::{Cgroup, CgroupDir};
+    /// use kernel::types::ARef;
+    ///
+    /// fn keep_cgroup(fd: i32) -> Result<ARef<Cgroup>> {
+    ///     let dir = CgroupDir::from_fd(fd)?;
+    ///     Ok(dir.cgroup().into())
+    /// }
+    ///
+    /// assert_eq!(keep_cgroup(-1).err(), Some(EBADF));
+    /// ```
     pub fn cgroup(&self) -> &Cgroup {
         &self.cgroup
     }
@@ -213,6 +287,25 @@ impl CgroupDir {
     /// Whether the calling task may write to the cgroup's directory, as it
     /// may create and remove cgroups in it. Owning the directory, which is
     /// how a cgroup is delegated, grants it.
+    ///
+    /// # Examples
+    ///
+    /// Reading a setting needs no more than naming the cgroup; changing it
+    /// needs the right to write:
+    ///
+    /// ```
+    /// use kernel::cgroup::CgroupDir;
+    ///
+    /// fn open_for(fd: i32, write: bool) -> Result<CgroupDir> {
+    ///     let dir = CgroupDir::from_fd(fd)?;
+    ///     if write && !dir.may_write() {
+    ///         return Err(EACCES);
+    ///     }
+    ///     Ok(dir)
+    /// }
+    ///
+    /// assert_eq!(open_for(-1, true).err(), Some(EBADF));
+    /// ```
     pub fn may_write(&self) -> bool {
         // SAFETY: `file` is a valid, open file (type invariant).
         unsafe {
@@ -266,6 +359,33 @@ impl Drop for FileRef {
 pub trait CgroupData: Send + Sync + Sized {
     /// Builds the data of a cgroup that has none yet. Called without locks
     /// held: it may sleep. An error is returned by [`Registration::get`].
+    ///
+    /// # Examples
+    ///
+    /// It is called once per cgroup and registration:
+    ///
+    /// ```
+    /// use core::sync::atomic::{AtomicU32, Ordering};
+    /// use kernel::cgroup::{Cgroup, CgroupData, Registration};
+    ///
+    /// static BUILT: AtomicU32 = AtomicU32::new(0);
+    ///
+    /// struct Counted;
+    ///
+    /// impl CgroupData for Counted {
+    ///     fn new() -> Result<Self> {
+    ///         BUILT.fetch_add(1, Ordering::Relaxed);
+    ///         Ok(Counted)
+    ///     }
+    /// }
+    ///
+    /// let reg = Registration::<Counted>::new()?;
+    /// let cgroup = Cgroup::current();
+    /// reg.get(&cgroup)?;
+    /// reg.get(&cgroup)?;
+    /// assert_eq!(BUILT.load(Ordering::Relaxed), 1);
+    /// # Ok::<(), Error>(())
+    /// ```
     fn new() -> Result<Self>;
 }
 
@@ -286,33 +406,37 @@ struct Node<T> {
 ///
 /// # Examples
 ///
+/// A device keeps its registration, and reads the defaults for cgroups that
+/// never set anything:
+///
 /// ```
 /// use core::sync::atomic::{AtomicI32, Ordering};
 /// use kernel::cgroup::{Cgroup, CgroupData, Registration};
 ///
-/// struct Weight(AtomicI32);
+/// struct Boost(AtomicI32);
 ///
-/// impl CgroupData for Weight {
+/// impl CgroupData for Boost {
 ///     fn new() -> Result<Self> {
-///         Ok(Weight(AtomicI32::new(100)))
+///         Ok(Boost(AtomicI32::new(0)))
 ///     }
 /// }
 ///
-/// let reg = Registration::<Weight>::new()?;
-/// let cgroup = Cgroup::current();
-/// let (weight, new) = reg.get(&cgroup)?;
-/// assert!(new);
-/// weight.0.store(200, Ordering::Relaxed);
+/// struct Device {
+///     boosts: Registration<Boost>,
+/// }
 ///
-/// let (again, new) = reg.get(&cgroup)?;
-/// assert!(!new);
-/// assert_eq!(again.0.load(Ordering::Relaxed), 200);
+/// impl Device {
+///     fn boost_of_current(&self) -> Result<i32> {
+///         let cgroup = Cgroup::current();
+///         let boost = self.boosts.find(&cgroup)?;
+///         Ok(boost.map_or(0, |b| b.0.load(Ordering::Relaxed)))
+///     }
+/// }
 ///
-/// // A second registration, as for a second device, has its own data,
-/// // built only when asked for.
-/// let other = Registration::<Weight>::new()?;
-/// assert!(other.find(&cgroup)?.is_none());
-/// assert_eq!(other.get(&cgroup)?.0 .0.load(Ordering::Relaxed), 100);
+/// let device = Device { boosts: Registration::new()? };
+/// assert_eq!(device.boost_of_current()?, 0);
+/// // Dropping the device releases the registration and all its data.
+/// drop(device);
 /// # Ok::<(), Error>(())
 /// ```
 pub struct Registration<T: CgroupData> {
@@ -330,6 +454,30 @@ unsafe impl<T: CgroupData> Sync for Registration<T> {}
 
 impl<T: CgroupData> Registration<T> {
     /// Registers with the core.
+    ///
+    /// # Examples
+    ///
+    /// Two registrations, as for two devices, never see each other's data:
+    ///
+    /// ```
+    /// use core::sync::atomic::{AtomicU64, Ordering};
+    /// use kernel::cgroup::{Cgroup, CgroupData, Registration};
+    ///
+    /// struct Budget(AtomicU64);
+    ///
+    /// impl CgroupData for Budget {
+    ///     fn new() -> Result<Self> {
+    ///         Ok(Budget(AtomicU64::new(1000)))
+    ///     }
+    /// }
+    ///
+    /// let gpu0 = Registration::<Budget>::new()?;
+    /// let gpu1 = Registration::<Budget>::new()?;
+    /// let cgroup = Cgroup::current();
+    /// gpu0.get(&cgroup)?.0 .0.store(10, Ordering::Relaxed);
+    /// assert_eq!(gpu1.get(&cgroup)?.0 .0.load(Ordering::Relaxed), 1000);
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn new() -> Result<Self> {
         let funcs = KBox::new(
             bindings::cgroup_driver_funcs {
@@ -355,6 +503,34 @@ impl<T: CgroupData> Registration<T> {
     ///
     /// Fails with `EINVAL` if `cgroup` is not on the default hierarchy, or
     /// with the error of [`CgroupData::new`].
+    ///
+    /// # Examples
+    ///
+    /// Only the call that built the data is told so, and what it stores
+    /// stays:
+    ///
+    /// ```
+    /// use core::sync::atomic::{AtomicBool, Ordering};
+    /// use kernel::cgroup::{Cgroup, CgroupData, Registration};
+    ///
+    /// struct Throttled(AtomicBool);
+    ///
+    /// impl CgroupData for Throttled {
+    ///     fn new() -> Result<Self> {
+    ///         Ok(Throttled(AtomicBool::new(false)))
+    ///     }
+    /// }
+    ///
+    /// let reg = Registration::<Throttled>::new()?;
+    /// let cgroup = Cgroup::root();
+    /// let (throttled, new) = reg.get(&cgroup)?;
+    /// assert!(new);
+    /// throttled.0.store(true, Ordering::Relaxed);
+    /// let (throttled, new) = reg.get(&cgroup)?;
+    /// assert!(!new);
+    /// assert!(throttled.0.load(Ordering::Relaxed));
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn get<'a>(&'a self, cgroup: &'a Cgroup) -> Result<(&'a T, bool)> {
         let mut is_new = false;
         // SAFETY: `drv` is live and the caller holds a reference on `cgroup`
@@ -370,6 +546,27 @@ impl<T: CgroupData> Registration<T> {
     /// The data of `cgroup` if it has any; never builds it.
     ///
     /// Fails with `EINVAL` if `cgroup` is not on the default hierarchy.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::cgroup::{Cgroup, CgroupData, Registration};
+    ///
+    /// struct Seen;
+    ///
+    /// impl CgroupData for Seen {
+    ///     fn new() -> Result<Self> {
+    ///         Ok(Seen)
+    ///     }
+    /// }
+    ///
+    /// let reg = Registration::<Seen>::new()?;
+    /// let cgroup = Cgroup::current();
+    /// assert!(reg.find(&cgroup)?.is_none());
+    /// reg.get(&cgroup)?;
+    /// assert!(reg.find(&cgroup)?.is_some());
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn find<'a>(&'a self, cgroup: &'a Cgroup) -> Result<Option<&'a T>> {
         // SAFETY: As in `get`.
         let header = from_err_ptr(unsafe {

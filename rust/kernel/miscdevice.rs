@@ -23,6 +23,47 @@ use crate::{
 use core::{marker::PhantomData, mem::MaybeUninit, pin::Pin};
 
 /// What a misc device does when user space uses it.
+///
+/// # Examples
+///
+/// Each open file counts its own ioctls; the device counts the files that
+/// were closed. The VFS calls these functions; here they are called directly:
+///
+/// ```
+/// use core::sync::atomic::{AtomicU32, Ordering};
+/// use kernel::miscdevice::MiscDevice;
+/// use kernel::{prelude::*, sync::Arc};
+///
+/// struct Counter;
+///
+/// struct Closed(AtomicU32);
+///
+/// #[vtable]
+/// impl MiscDevice for Counter {
+///     type Data = Closed;
+///     type Ptr = KBox<(Arc<Closed>, AtomicU32)>;
+///
+///     fn open(data: &Arc<Closed>) -> Result<Self::Ptr> {
+///         Ok(KBox::new((data.clone(), AtomicU32::new(0)), GFP_KERNEL)?)
+///     }
+///
+///     fn release(file: Self::Ptr) {
+///         file.0 .0.fetch_add(1, Ordering::Relaxed);
+///     }
+///
+///     fn ioctl(file: &(Arc<Closed>, AtomicU32), _cmd: u32, _arg: usize) -> Result<isize> {
+///         Ok(file.1.fetch_add(1, Ordering::Relaxed) as isize + 1)
+///     }
+/// }
+///
+/// let device = Arc::new(Closed(AtomicU32::new(0)), GFP_KERNEL)?;
+/// let file = Counter::open(&device)?;
+/// assert_eq!(Counter::ioctl(&file, 0, 0)?, 1);
+/// assert_eq!(Counter::ioctl(&file, 0, 0)?, 2);
+/// Counter::release(file);
+/// assert_eq!(device.0.load(Ordering::Relaxed), 1);
+/// # Ok::<(), Error>(())
+/// ```
 #[vtable]
 pub trait MiscDevice: Sized + 'static {
     /// Data of the device, shared by every file that opens it.
@@ -55,34 +96,24 @@ pub trait MiscDevice: Sized + 'static {
 /// # Examples
 ///
 /// ```
-/// use kernel::miscdevice::{MiscDevice, MiscDeviceRegistration, MiscDeviceVtable};
-/// use kernel::{fmt, prelude::*, str::CString, sync::{Arc, ArcBorrow}, ThisModule};
+/// use kernel::miscdevice::{MiscDevice, MiscDeviceVtable};
+/// use kernel::{prelude::*, sync::Arc, ThisModule};
 ///
-/// struct Echo;
+/// struct Null;
 ///
 /// #[vtable]
-/// impl MiscDevice for Echo {
-///     type Data = u32;
-///     type Ptr = Arc<u32>;
+/// impl MiscDevice for Null {
+///     type Data = ();
+///     type Ptr = ();
 ///
-///     fn open(data: &Arc<u32>) -> Result<Arc<u32>> {
-///         Ok(data.clone())
-///     }
-///
-///     fn ioctl(data: ArcBorrow<'_, u32>, _cmd: u32, _arg: usize) -> Result<isize> {
-///         Ok(*data as isize)
+///     fn open(_data: &Arc<()>) -> Result {
+///         Ok(())
 ///     }
 /// }
 ///
 /// # // SAFETY: Doctests are built in, so they have no module.
 /// # static THIS_MODULE: ThisModule = unsafe { ThisModule::from_ptr(core::ptr::null_mut()) };
-/// static ECHO_FOPS: MiscDeviceVtable<Echo> = MiscDeviceVtable::new(&THIS_MODULE);
-///
-/// let name = CString::try_from_fmt(fmt!("rust_misc_doctest"))?;
-/// let reg = MiscDeviceRegistration::register(name, &ECHO_FOPS, Arc::new(42, GFP_KERNEL)?)?;
-/// assert_eq!(**reg.data(), 42);
-/// assert!(reg.minor() > 0);
-/// # Ok::<(), Error>(())
+/// static NULL_FOPS: MiscDeviceVtable<Null> = MiscDeviceVtable::new(&THIS_MODULE);
 /// ```
 pub struct MiscDeviceVtable<T: MiscDevice> {
     fops: bindings::file_operations,
@@ -93,7 +124,34 @@ pub struct MiscDeviceVtable<T: MiscDevice> {
 unsafe impl<T: MiscDevice> Sync for MiscDeviceVtable<T> {}
 
 impl<T: MiscDevice> MiscDeviceVtable<T> {
-    /// The file operations of `T`, owned by `module`.
+    /// The file operations of `T`, owned by `module`. Those that `T` does
+    /// not implement are left out, so the VFS answers for them.
+    ///
+    /// # Examples
+    ///
+    /// Built at compile time, also as a constant:
+    ///
+    /// ```
+    /// use kernel::miscdevice::{MiscDevice, MiscDeviceVtable};
+    /// use kernel::{prelude::*, sync::Arc, ThisModule};
+    ///
+    /// struct Busy;
+    ///
+    /// #[vtable]
+    /// impl MiscDevice for Busy {
+    ///     type Data = ();
+    ///     type Ptr = ();
+    ///
+    ///     fn open(_data: &Arc<()>) -> Result {
+    ///         Err(EBUSY)
+    ///     }
+    /// }
+    ///
+    /// # // SAFETY: Doctests are built in, so they have no module.
+    /// # static THIS_MODULE: ThisModule = unsafe { ThisModule::from_ptr(core::ptr::null_mut()) };
+    /// const BUSY_FOPS: MiscDeviceVtable<Busy> = MiscDeviceVtable::new(&THIS_MODULE);
+    /// static FOPS: [MiscDeviceVtable<Busy>; 2] = [BUSY_FOPS, BUSY_FOPS];
+    /// ```
     pub const fn new(module: &'static ThisModule) -> Self {
         Self {
             fops: bindings::file_operations {
@@ -121,6 +179,38 @@ impl<T: MiscDevice> MiscDeviceVtable<T> {
 
 /// A registered misc device, removed when dropped.
 ///
+/// # Examples
+///
+/// Once dropped, its name is free again:
+///
+/// ```
+/// use kernel::miscdevice::{MiscDevice, MiscDeviceRegistration, MiscDeviceVtable};
+/// use kernel::{fmt, prelude::*, str::CString, sync::Arc, ThisModule};
+///
+/// struct Gone;
+///
+/// #[vtable]
+/// impl MiscDevice for Gone {
+///     type Data = ();
+///     type Ptr = ();
+///
+///     fn open(_data: &Arc<()>) -> Result {
+///         Err(ENODEV)
+///     }
+/// }
+///
+/// # // SAFETY: Doctests are built in, so they have no module.
+/// # static THIS_MODULE: ThisModule = unsafe { ThisModule::from_ptr(core::ptr::null_mut()) };
+/// static GONE_FOPS: MiscDeviceVtable<Gone> = MiscDeviceVtable::new(&THIS_MODULE);
+///
+/// for _ in 0..2 {
+///     let name = CString::try_from_fmt(fmt!("rust_misc_gone"))?;
+///     let reg = MiscDeviceRegistration::register(name, &GONE_FOPS, Arc::new((), GFP_KERNEL)?)?;
+///     drop(reg);
+/// }
+/// # Ok::<(), Error>(())
+/// ```
+///
 /// # Invariants
 ///
 /// `inner` is registered with the misc core, with `fops` from a `static`
@@ -141,6 +231,38 @@ unsafe impl<T: MiscDevice> Sync for MiscDeviceRegistration<T> {}
 impl<T: MiscDevice> MiscDeviceRegistration<T> {
     /// Registers a misc device called `name` (`/dev/<name>`), readable and
     /// writable by everyone, whose files share `data`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::miscdevice::{MiscDevice, MiscDeviceRegistration, MiscDeviceVtable};
+    /// use kernel::{fmt, prelude::*, str::CString, sync::{Arc, ArcBorrow}, ThisModule};
+    ///
+    /// struct Echo;
+    ///
+    /// #[vtable]
+    /// impl MiscDevice for Echo {
+    ///     type Data = u32;
+    ///     type Ptr = Arc<u32>;
+    ///
+    ///     fn open(data: &Arc<u32>) -> Result<Arc<u32>> {
+    ///         Ok(data.clone())
+    ///     }
+    ///
+    ///     fn ioctl(data: ArcBorrow<'_, u32>, _cmd: u32, _arg: usize) -> Result<isize> {
+    ///         Ok(*data as isize)
+    ///     }
+    /// }
+    ///
+    /// # // SAFETY: Doctests are built in, so they have no module.
+    /// # static THIS_MODULE: ThisModule = unsafe { ThisModule::from_ptr(core::ptr::null_mut()) };
+    /// static ECHO_FOPS: MiscDeviceVtable<Echo> = MiscDeviceVtable::new(&THIS_MODULE);
+    ///
+    /// let name = CString::try_from_fmt(fmt!("rust_misc_echo"))?;
+    /// let reg = MiscDeviceRegistration::register(name, &ECHO_FOPS, Arc::new(42, GFP_KERNEL)?)?;
+    /// assert_eq!(**reg.data(), 42);
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn register(
         name: CString,
         vtable: &'static MiscDeviceVtable<T>,
@@ -170,11 +292,76 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
     }
 
     /// The data shared by the device's files.
+    ///
+    /// # Examples
+    ///
+    /// The driver keeps a handle on what every open file sees:
+    ///
+    /// ```
+    /// use core::sync::atomic::{AtomicBool, Ordering};
+    /// use kernel::miscdevice::{MiscDevice, MiscDeviceRegistration, MiscDeviceVtable};
+    /// use kernel::{fmt, prelude::*, str::CString, sync::Arc, ThisModule};
+    ///
+    /// struct Switch;
+    ///
+    /// #[vtable]
+    /// impl MiscDevice for Switch {
+    ///     type Data = AtomicBool;
+    ///     type Ptr = Arc<AtomicBool>;
+    ///
+    ///     fn open(on: &Arc<AtomicBool>) -> Result<Arc<AtomicBool>> {
+    ///         if !on.load(Ordering::Relaxed) {
+    ///             return Err(ENODEV);
+    ///         }
+    ///         Ok(on.clone())
+    ///     }
+    /// }
+    ///
+    /// # // SAFETY: Doctests are built in, so they have no module.
+    /// # static THIS_MODULE: ThisModule = unsafe { ThisModule::from_ptr(core::ptr::null_mut()) };
+    /// static SWITCH_FOPS: MiscDeviceVtable<Switch> = MiscDeviceVtable::new(&THIS_MODULE);
+    ///
+    /// let on = Arc::new(AtomicBool::new(false), GFP_KERNEL)?;
+    /// let name = CString::try_from_fmt(fmt!("rust_misc_switch"))?;
+    /// let reg = MiscDeviceRegistration::register(name, &SWITCH_FOPS, on)?;
+    /// reg.data().store(true, Ordering::Relaxed);
+    /// assert!(Switch::open(reg.data()).is_ok());
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn data(&self) -> &Arc<T::Data> {
         &self.data
     }
 
     /// The minor number the misc core chose.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::miscdevice::{MiscDevice, MiscDeviceRegistration, MiscDeviceVtable};
+    /// use kernel::{bindings, fmt, prelude::*, str::CString, sync::Arc, ThisModule};
+    ///
+    /// struct Minor;
+    ///
+    /// #[vtable]
+    /// impl MiscDevice for Minor {
+    ///     type Data = ();
+    ///     type Ptr = ();
+    ///
+    ///     fn open(_data: &Arc<()>) -> Result {
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # // SAFETY: Doctests are built in, so they have no module.
+    /// # static THIS_MODULE: ThisModule = unsafe { ThisModule::from_ptr(core::ptr::null_mut()) };
+    /// static MINOR_FOPS: MiscDeviceVtable<Minor> = MiscDeviceVtable::new(&THIS_MODULE);
+    ///
+    /// let name = CString::try_from_fmt(fmt!("rust_misc_minor"))?;
+    /// let reg = MiscDeviceRegistration::register(name, &MINOR_FOPS, Arc::new((), GFP_KERNEL)?)?;
+    /// // Dynamic minors come after the fixed ones.
+    /// assert!(reg.minor() > bindings::MISC_DYNAMIC_MINOR as i32);
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn minor(&self) -> i32 {
         // SAFETY: `inner` is registered, so its minor is set and stable.
         unsafe { (*self.inner.get()).minor }

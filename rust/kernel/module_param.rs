@@ -13,6 +13,22 @@ use core::{cell::UnsafeCell, ptr};
 /// The value of a `uint` module parameter.
 ///
 /// Declared with [`module_param_uint!`](crate::module_param_uint).
+///
+/// # Examples
+///
+/// A parameter is shared by all of its module's code, so it is read
+/// through a shared reference:
+///
+/// ```
+/// use kernel::module_param::ParamUint;
+///
+/// fn twice(param: &ParamUint) -> u32 {
+///     param.get() * 2
+/// }
+///
+/// static QUEUES: ParamUint = ParamUint::new(4);
+/// assert_eq!(twice(&QUEUES), 8);
+/// ```
 #[repr(transparent)]
 pub struct ParamUint(UnsafeCell<u32>);
 
@@ -23,18 +39,40 @@ unsafe impl Sync for ParamUint {}
 impl ParamUint {
     /// A parameter whose value is `default` unless the module is loaded
     /// with another.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::module_param::ParamUint;
+    ///
+    /// const DEFAULT_DEPTH: u32 = 16;
+    /// static DEPTH: ParamUint = ParamUint::new(DEFAULT_DEPTH);
+    /// assert_eq!(DEPTH.get(), DEFAULT_DEPTH);
+    /// ```
     pub const fn new(default: u32) -> Self {
         Self(UnsafeCell::new(default))
     }
 
     /// The value of the parameter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::module_param::ParamUint;
+    ///
+    /// static RETRIES: ParamUint = ParamUint::new(0);
+    /// let retries = (0..=RETRIES.get()).count();
+    /// assert_eq!(retries, 1);
+    /// ```
     pub fn get(&self) -> u32 {
         // SAFETY: No write happens once the module's code runs.
         unsafe { *self.0.get() }
     }
 }
 
-/// The descriptor that the kernel finds in the `__param` section.
+/// The descriptor that the kernel finds in the `__param` section; made by
+/// [`module_param_uint!`](crate::module_param_uint) only.
+#[doc(hidden)]
 #[repr(transparent)]
 pub struct KernelParam(bindings::kernel_param);
 
@@ -63,14 +101,20 @@ impl KernelParam {
 
 /// Declares a read-only `uint` module parameter as a `static` [`ParamUint`].
 ///
+/// In a loadable module it is `<name>=` on `insmod`'s command line and is
+/// described by `modinfo`; in code built into the kernel, as in this
+/// example, it is `<name>=` on the kernel's command line.
+///
 /// # Examples
 ///
-/// ```ignore
-/// kernel::module_param_uint!(DEVICES, "devices", 2, "Number of devices");
+/// ```
+/// kernel::module_param_uint!(DOCTEST_DEVICES, "doctest_devices", 2, "Number of devices");
 ///
 /// fn count() -> u32 {
-///     DEVICES.get()
+///     DOCTEST_DEVICES.get()
 /// }
+///
+/// assert_eq!(count(), 2);
 /// ```
 #[macro_export]
 macro_rules! module_param_uint {
@@ -84,11 +128,14 @@ macro_rules! module_param_uint {
             static PARAM: $crate::module_param::KernelParam =
                 $crate::module_param::KernelParam::uint(concat!($param, "\0").as_bytes(), &$name);
 
+            // Built in, `.modinfo` entries name their module: none here.
+            #[cfg(MODULE)]
             #[link_section = ".modinfo"]
             #[used(compiler)]
             static PARM: [u8; concat!("parm=", $param, ":", $desc, "\0").len()] =
                 *$crate::module_param::as_array(concat!("parm=", $param, ":", $desc, "\0"));
 
+            #[cfg(MODULE)]
             #[link_section = ".modinfo"]
             #[used(compiler)]
             static PARMTYPE: [u8; concat!("parmtype=", $param, ":uint\0").len()] =
