@@ -7,7 +7,7 @@
 H := harness
 OUT := $(CURDIR)/build/out
 
-.PHONY: all deps tree kernel check demo lint clean
+.PHONY: all deps tree kernel check demo bench lint clean
 all: kernel
 
 deps:
@@ -28,6 +28,12 @@ check: kernel
 demo: kernel
 	@rm -rf $(OUT)/demo
 	@$(H)/boot.sh $(OUT)/demo $(CURDIR)/$(H)/guest-demo.sh
+
+# The bench kernel has none of the test kernel's debugging.
+bench: tree
+	@FLAVOR=bench $(H)/kernel.sh
+	@rm -rf $(OUT)/bench
+	@FLAVOR=bench $(H)/boot.sh $(OUT)/bench $(CURDIR)/$(H)/guest-bench.sh
 
 clean:
 	rm -rf build

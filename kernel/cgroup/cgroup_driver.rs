@@ -152,9 +152,13 @@ fn bucket_of(drv: *const Registration) -> usize {
     ((drv as u64).wrapping_mul(GOLDEN_RATIO_64) >> (64 - TABLE_BITS)) as usize
 }
 
+/// `IS_ERR`, without a call into C on every lookup.
+fn is_err<T>(p: *const T) -> bool {
+    p as usize >= (bindings::MAX_ERRNO as usize).wrapping_neg()
+}
+
 fn is_handle(drv: *const Registration) -> bool {
-    // SAFETY: `IS_ERR` only looks at the value of the pointer.
-    !drv.is_null() && !unsafe { bindings::IS_ERR(drv.cast()) }
+    !drv.is_null() && !is_err(drv)
 }
 
 /// Finds the object of `drv` in `table`, or returns NULL.
@@ -363,8 +367,7 @@ unsafe fn get_or_insert(
     if new.is_null() {
         return Err(ENOMEM.to_ptr());
     }
-    // SAFETY: `IS_ERR` only looks at the value of the pointer.
-    if unsafe { bindings::IS_ERR(new.cast()) } {
+    if is_err(new) {
         return Err(new);
     }
     // SAFETY: `new` is the driver's fresh object, not yet published.
@@ -429,6 +432,7 @@ pub unsafe extern "C" fn cgroup_driver_init(
 /// # Safety
 ///
 /// As for `cgroup_driver_get_data`.
+#[inline]
 unsafe fn lookup(
     drv: *mut Registration,
     cgrp: *mut bindings::cgroup,
