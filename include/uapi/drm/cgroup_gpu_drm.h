@@ -61,6 +61,10 @@ struct cgroup_gpu_ctx {
 	__u32 pad;
 };
 
+/*
+ * Every ioctl fails with ENODEV once its device has gone away, for example
+ * unbound from its driver, while the file stays open.
+ */
 #define DRM_CGROUP_GPU_SETPARAM		0x00
 #define DRM_CGROUP_GPU_GETPARAM		0x01
 #define DRM_CGROUP_GPU_CTX_CREATE	0x02
