@@ -7,7 +7,7 @@
 H := harness
 OUT := $(CURDIR)/build/out
 
-.PHONY: all deps tree kernel check demo bench lint clean
+.PHONY: all deps tree kernel check demo bench lint fresh-check clean
 all: kernel
 
 deps:
@@ -19,21 +19,26 @@ tree: deps
 kernel: tree
 	@$(H)/kernel.sh
 
-check: kernel
+# The host tests (seconds, no kernel) run first: they guard the harness.
+check: deps
 	@rm -rf $(OUT)/check
-	@$(H)/boot.sh $(OUT)/check $(CURDIR)/$(H)/guest-check.sh || \
+	@$(H)/host-check.sh $(OUT)/check
+	@$(H)/run.sh $(OUT)/check $(CURDIR)/$(H)/guest-check.sh || \
 		echo "the guest run failed; the summary counts what it left"
 	@$(H)/summary.py $(OUT)/check
 
-demo: kernel
+demo: deps
 	@rm -rf $(OUT)/demo
-	@$(H)/boot.sh $(OUT)/demo $(CURDIR)/$(H)/guest-demo.sh
+	@$(H)/run.sh $(OUT)/demo $(CURDIR)/$(H)/guest-demo.sh
 
 # The bench kernel has none of the test kernel's debugging.
-bench: tree
-	@FLAVOR=bench $(H)/kernel.sh
+bench: deps
 	@rm -rf $(OUT)/bench
-	@FLAVOR=bench $(H)/boot.sh $(OUT)/bench $(CURDIR)/$(H)/guest-bench.sh
+	@FLAVOR=bench $(H)/run.sh $(OUT)/bench $(CURDIR)/$(H)/guest-bench.sh
+
+# The README's commands in a pristine Debian 12 root (debootstrap).
+fresh-check:
+	@$(H)/fresh-check.sh
 
 clean:
 	rm -rf build

@@ -3,6 +3,7 @@
 # Boots the built kernel with virtme-ng under QEMU and runs a guest script.
 # Usage: boot.sh OUT SCRIPT; the script gets OUT and OBJ as arguments.
 . "$(dirname "$0")/lib.sh"
+kernel_paths
 
 OUT=$1
 SCRIPT=$2

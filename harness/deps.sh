@@ -1,13 +1,22 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Installs what the harness needs, once: Debian packages, virtme-ng and
-# bindgen. Cheap when everything is there already.
+# bindgen. Cheap when everything is there already. Every program the
+# harness, the build or the guest scripts run comes from a package named
+# here, never from another package's Recommends.
 . "$(dirname "$0")/lib.sh"
 
-DEBS=(linux-source-6.12 rustc-web rust-web-src clang lld llvm libclang-dev
-      libelf-dev libssl-dev bc flex bison cpio kmod qemu-system-x86 udev
-      ccache python3 python3-pip make gcc libc6-dev rust-web-clippy)
-BINDGEN_VERSION=0.69.5
+DEBS=(
+	# the kernel source and how it is unpacked and patched
+	linux-source-6.12 xz-utils patch git
+	# Debian's Rust toolchain, one version for every tool
+	rustc-web rust-web-src cargo-web rustfmt-web rust-web-clippy
+	# the kernel build
+	make gcc libc6-dev clang lld llvm libclang-dev libelf-dev libssl-dev
+	pkg-config bc flex bison cpio perl ccache
+	# the guest: virtme-ng, QEMU and what its init uses
+	python3 python3-pip ca-certificates qemu-system-x86 udev kmod procps
+)
 
 missing=()
 for p in "${DEBS[@]}"; do
@@ -17,7 +26,8 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
 	log "installing Debian packages: ${missing[*]}"
 	apt-get update -q
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		"${missing[@]}"
 fi
 
 if ! command -v vng >/dev/null; then
@@ -28,7 +38,8 @@ if ! command -v vng >/dev/null; then
 	command -v vng >/dev/null || die "vng not on PATH after installing virtme-ng"
 fi
 
-if ! bindgen --version 2>/dev/null | grep -qx "bindgen $BINDGEN_VERSION"; then
-	log "installing bindgen-cli $BINDGEN_VERSION from crates.io"
-	cargo install --locked bindgen-cli --version "$BINDGEN_VERSION"
+if ! "$BINDGEN_ROOT/bin/bindgen" --version 2>/dev/null | grep -qx "bindgen $BINDGEN_VERSION"; then
+	log "installing bindgen-cli $BINDGEN_VERSION from crates.io into $BINDGEN_ROOT"
+	"$DEBIAN_BIN/cargo" install --locked --root "$BINDGEN_ROOT" bindgen-cli \
+		--version "$BINDGEN_VERSION"
 fi

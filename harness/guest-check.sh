@@ -15,14 +15,14 @@ CGROUP_TESTS="test_core test_cpu test_cpuset test_freezer test_hugetlb_memcg
 dmesg > "$OUT/boot.log"
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 export CGDRV_SAMPLES=$OBJ/samples/cgroup_driver
-export CGDRV_KSELFTEST_MODULE=$(cd "$SELFTESTS" && pwd)/cgroup_driver/test_module/cgroup_driver_kselftest.ko
+export CGDRV_KSELFTEST_MODULE=$OBJ/ext/tools/testing/selftests/cgroup_driver/test_module/cgroup_driver_kselftest.ko
 
 run() {
 	local suite=$1 prog=$2 rc
 	shift 2
 	echo "--- $suite/$(basename "$prog") at ${SECONDS}s"
 	# Line buffering keeps forked children from repeating buffered lines.
-	timeout 300 stdbuf -oL "$prog" "$@" > "$OUT/ksft-$suite-$(basename "$prog").tap" 2>&1
+	timeout 900 stdbuf -oL "$prog" "$@" > "$OUT/ksft-$suite-$(basename "$prog").tap" 2>&1
 	rc=$?
 	echo "exit $rc" >> "$OUT/ksft-$suite-$(basename "$prog").tap"
 }

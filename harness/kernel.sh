@@ -3,6 +3,7 @@
 # Configures and builds the kernel of $FLAVOR (test or bench) out of tree,
 # the external modules of the top-level Kbuild and the kselftests.
 . "$(dirname "$0")/lib.sh"
+kernel_paths
 lock_work
 
 FRAGMENTS=("$REPO/configs/base.config" "$REPO/configs/$FLAVOR.config")
@@ -39,29 +40,75 @@ configure() {
 	echo "$sum" > "$OBJ/.cgdrv-config"
 }
 
-build_kernel() {
-	log "building the $FLAVOR kernel in $OBJ"
-	"${KMAKE[@]}" -s bzImage modules headers
+# Upstream's build output (hundreds of warnings in files we never touch)
+# goes to a log; the terminal gets the stage, the time and the objects
+# built since the stage began against the count of a full build of this
+# config (the last one seen).
+LOG="$WORK/build-$FLAVOR.log"
+COUNT="$OBJ/.cgdrv-objects"
+STAMP="$OBJ/.cgdrv-stage"
+
+objects() {
+	find "$OBJ" -name '*.o' "$@" 2>/dev/null | wc -l
 }
 
+progress() {
+	local stage=$1 start=$SECONDS every=60 total line
+	total=$(cat "$COUNT" 2>/dev/null || echo '?')
+	[ -t 2 ] && every=5
+	while sleep $every; do
+		line="$stage: $(objects -newer "$STAMP") of $total objects built, $(( (SECONDS - start) / 60 ))m$(( (SECONDS - start) % 60 ))s"
+		if [ -t 2 ]; then printf '\r>>> %s ' "$line" >&2; else log "$line"; fi
+	done
+}
+
+quiet() {
+	local stage=$1 rc=0 pid
+	shift
+	log "$stage (output in $LOG)"
+	touch "$STAMP"
+	progress "$stage" &
+	pid=$!
+	"$@" >> "$LOG" 2>&1 || rc=$?
+	kill $pid
+	wait $pid 2>/dev/null || true
+	[ -t 2 ] && printf '\n' >&2
+	if [ $rc != 0 ]; then
+		tail -n 60 "$LOG" >&2
+		die "$stage failed: the whole output is in $LOG"
+	fi
+}
+
+build_kernel() {
+	: > "$LOG"
+	quiet "building the $FLAVOR kernel in $OBJ" "${KMAKE[@]}" bzImage modules headers
+	objects > "$COUNT"
+}
+
+# 6.12's kbuild writes an M= build's objects into its sources, so the
+# external modules build from a copy: the clone stays clean.
+EXT="$OBJ/ext"
+EXT_FILES=(Kbuild samples/cgroup_driver tools/testing/selftests/cgroup_driver/test_module)
+
 build_external_modules() {
-	log "building the external modules of $REPO/Kbuild"
-	"${KMAKE[@]}" -s M="$REPO" modules
+	mkdir -p "$EXT"
+	tar -C "$REPO" -c "${EXT_FILES[@]}" | tar -C "$EXT" -x
+	quiet "building the external modules of Kbuild" "${KMAKE[@]}" M="$EXT" modules
 }
 
 build_kselftests() {
 	local t
 	for t in cgroup cgroup_driver; do
-		log "building kselftests: $t"
 		mkdir -p "$OBJ/kselftest/$t"
-		make -s -C "$TREE/tools/testing/selftests/$t" OUTPUT="$OBJ/kselftest/$t" \
-			KHDR_INCLUDES="-isystem $OBJ/usr/include" CC=gcc LLVM= all
+		quiet "building kselftests: $t" make -C "$TREE/tools/testing/selftests/$t" \
+			OUTPUT="$OBJ/kselftest/$t" KHDR_INCLUDES="-isystem $OBJ/usr/include" \
+			CC=gcc LLVM= all
 	done
 }
 
 build_demo() {
 	mkdir -p "$OBJ/demo"
-	gcc -Wall -O2 -isystem "$OBJ/usr/include" -o "$OBJ/demo/cgroup_gpu_demo" \
+	gcc -Wall -O2 -isystem "$OBJ/usr/include" -I "$REPO/samples/cgroup_driver" -o "$OBJ/demo/cgroup_gpu_demo" \
 		"$REPO/harness/demo/cgroup_gpu_demo.c"
 }
 

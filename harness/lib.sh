@@ -9,7 +9,16 @@ CACHE=${CGDRV_CACHE:-/var/cache/cgroup-driver}
 KTAR=/usr/src/linux-source-6.12.tar.xz
 FLAVOR=${FLAVOR:-test}
 
-export PATH="$HOME/.cargo/bin:$PATH"
+# Debian's Rust toolchain (rustc-web) by absolute path, for every tool: a
+# rustup toolchain on PATH has no rust-src and another version. bindgen
+# lives in the cache, built by Debian's cargo.
+# CGDRV_DEBIAN_BIN moves them (harness/test-deps.sh puts stubs there).
+DEBIAN_BIN=${CGDRV_DEBIAN_BIN:-/usr/bin}
+BINDGEN_VERSION=0.69.5
+BINDGEN_ROOT="$CACHE/bindgen-$BINDGEN_VERSION"
+RUST_TOOLS=(RUSTC="$DEBIAN_BIN/rustc" RUSTDOC="$DEBIAN_BIN/rustdoc"
+	    RUSTFMT="$DEBIAN_BIN/rustfmt" CLIPPY_DRIVER="$DEBIAN_BIN/clippy-driver"
+	    CARGO="$DEBIAN_BIN/cargo" BINDGEN="$BINDGEN_ROOT/bin/bindgen")
 export CCACHE_DIR="$CACHE/ccache"
 export CCACHE_BASEDIR="$CACHE"
 export CCACHE_MAXSIZE=5G
@@ -18,24 +27,28 @@ export KBUILD_BUILD_USER=cgdrv KBUILD_BUILD_HOST=cgdrv
 
 # The Debian package version names the tree: its patch level floats with
 # security updates, so the cache follows it rather than a pinned release.
-# Characters that make(1) treats specially are replaced.
-kver() {
-	dpkg-query -W -f='${Version}' linux-source-6.12 | tr -c 'A-Za-z0-9.+-' _
+# Characters that make(1) treats specially are replaced. Only scripts that
+# run after deps.sh call this: nothing here may need a package before then.
+kernel_paths() {
+	local kver
+	kver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null) ||
+		die "linux-source-6.12 is not installed: run 'make deps' first"
+	WORK="$CACHE/$(printf '%s' "$kver" | tr -c 'A-Za-z0-9.+-' _)"
+	TREE="$WORK/linux"
+	OBJ="$WORK/obj-$FLAVOR"
+	KMAKE=(make -C "$TREE" O="$OBJ" -j"$(( $(nproc) + 1 ))" LLVM=1
+	       CC="ccache clang" "${RUST_TOOLS[@]}")
 }
 
-WORK="$CACHE/$(kver)"
-TREE="$WORK/linux"
-OBJ="$WORK/obj-$FLAVOR"
-
-JOBS=$(( $(nproc) + 1 ))
-KMAKE=(make -C "$TREE" O="$OBJ" -j"$JOBS" LLVM=1 CC="ccache clang"
-       RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc)
-
 # One harness at a time per cache: clones share the tree and the objects.
+# The lock is inherited: harness/run.sh holds it from the tree through the
+# boot, and the scripts it runs do not take it again.
 lock_work() {
+	[ "${CGDRV_LOCKED:-}" = "$WORK" ] && return
 	mkdir -p "$WORK"
 	exec 9>"$WORK/lock"
 	flock 9
+	export CGDRV_LOCKED=$WORK
 }
 
 log() {

@@ -3,6 +3,7 @@
 # checkpatch --strict on our C files, rustfmt --check on our Rust files, and
 # a CLIPPY=1 build of the kernel's Rust (the next plain build redoes it).
 . "$(dirname "$0")/lib.sh"
+kernel_paths
 cd "$REPO"
 
 C_FILES=$(git ls-files 'include/*.h' 'kernel/*.c' 'rust/helpers/*.c' 'samples/*.c' \
@@ -13,10 +14,10 @@ rc=0
 # its C definition.
 "$TREE/scripts/checkpatch.pl" --no-tree --strict --quiet --ignore EXPORT_SYMBOL \
 	-f $C_FILES || rc=1
-rustfmt --config-path "$TREE/.rustfmt.toml" --edition 2021 --check $RUST_FILES || rc=1
-# Debian's clippy matches rustc-web; rustup's on PATH does not.
+"$DEBIAN_BIN/rustfmt" --config-path "$TREE/.rustfmt.toml" --edition 2021 --check $RUST_FILES || rc=1
+# KMAKE names Debian's clippy-driver, which matches rustc-web.
 lock_work
-"${KMAKE[@]}" -s CLIPPY=1 CLIPPY_DRIVER=/usr/bin/clippy-driver vmlinux modules \
+"${KMAKE[@]}" -s CLIPPY=1 vmlinux modules \
 	> "$WORK/clippy.log" 2>&1 || rc=1
 if grep -q '^warning\|^error' "$WORK/clippy.log"; then
 	grep -A12 '^warning\|^error' "$WORK/clippy.log"

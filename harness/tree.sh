@@ -4,6 +4,7 @@
 # the overlay files of this repository placed at their kernel paths. Touches
 # only what changed, so that kbuild rebuilds only what depends on it.
 . "$(dirname "$0")/lib.sh"
+kernel_paths
 lock_work
 
 OVERLAY_DIRS=(Documentation include kernel rust samples tools)

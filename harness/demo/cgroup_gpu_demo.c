@@ -12,7 +12,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <drm/cgroup_gpu_drm.h>
+#include "cgroup_gpu_drm.h"
 
 int main(int argc, char **argv)
 {
