@@ -114,10 +114,7 @@ struct cgroup_driver_data *cgroup_driver_get_data(struct cgroup_driver *drv,
 struct cgroup_driver_data *cgroup_driver_find_data(struct cgroup_driver *drv,
 						   struct cgroup *cgrp);
 
-/* Internal to the cgroup core. */
-struct seq_file;
-void cgroup_driver_cgroup_free(struct cgroup *cgrp);
-int cgroup_driver_debugfs_show(struct seq_file *m, void *v);
+struct cgroup *cgroup_driver_cgroup_from_fd(int fd, bool configure);
 
 #else /* !CONFIG_CGROUP_DRIVER */
 
@@ -142,7 +139,10 @@ cgroup_driver_find_data(struct cgroup_driver *drv, struct cgroup *cgrp)
 	return ERR_PTR(-EINVAL);
 }
 
-static inline void cgroup_driver_cgroup_free(struct cgroup *cgrp) {}
+static inline struct cgroup *cgroup_driver_cgroup_from_fd(int fd, bool configure)
+{
+	return ERR_PTR(-EINVAL);
+}
 
 #endif /* !CONFIG_CGROUP_DRIVER */
 

@@ -30,6 +30,9 @@ use kernel::{
     prelude::*,
 };
 
+/// The prefix of this file's kernel log messages (`pr_warn!`).
+const __LOG_PREFIX: &[u8] = b"cgroup_driver\0";
+
 const TABLE_BITS: u32 = 4;
 const OWNER_LEN: usize = 56;
 const EMPTY_BUCKET: bindings::hlist_head = bindings::hlist_head {
@@ -53,7 +56,8 @@ struct Table {
 /// # Invariants
 ///
 /// `funcs` is valid and has `alloc_data` for as long as the registration
-/// lives. `objects`, `count` and `node` change only under `cgroup_mutex`.
+/// lives, and lies in `module` (NULL: built in) if it is the callbacks'
+/// module. `objects`, `count` and `node` change only under `cgroup_mutex`.
 /// `users` counts the registration itself plus each object that the cgroup
 /// free path has unlinked but not yet freed.
 #[repr(C)]
@@ -69,7 +73,9 @@ struct Registration {
     /// Completed when `users` drops to zero.
     unused: bindings::completion,
     id: u64,
-    /// The name of the module that registered, for debugfs.
+    /// The module of the callbacks, released when it goes; only compared.
+    module: *mut bindings::module,
+    /// The name of that module, for debugfs.
     owner: [u8; OWNER_LEN],
 }
 
@@ -301,23 +307,35 @@ unsafe fn for_each_object(table: *mut Table, mut f: impl FnMut(*mut bindings::cg
     }
 }
 
-/// The name of the module that holds `addr`, or "kernel".
-fn owner_of(addr: usize) -> [u8; OWNER_LEN] {
+/// The name of `module`, or "kernel" for NULL.
+///
+/// # Safety
+///
+/// `module` is NULL or a module that cannot be freed during the call.
+unsafe fn name_of(module: *const bindings::module) -> [u8; OWNER_LEN] {
     let mut owner = [0u8; OWNER_LEN];
-    let mut name: &[u8] = b"kernel";
+    let name: &[u8] = if module.is_null() {
+        b"kernel"
+    } else {
+        // SAFETY: Per the safety requirements, `name` is a C string.
+        unsafe { kernel::str::CStr::from_char_ptr((*module).name.as_ptr()) }.as_bytes()
+    };
+    let len = name.len().min(OWNER_LEN - 1);
+    owner[..len].copy_from_slice(&name[..len]);
+    owner
+}
+
+/// The module that holds the code at `addr`, NULL if built in, and its name.
+fn module_of(addr: usize) -> (*mut bindings::module, [u8; OWNER_LEN]) {
     // SAFETY: `__module_address` needs preemption off, which keeps the
     // module and its name alive until `rcu_read_unlock_sched`.
     unsafe {
         bindings::rcu_read_lock_sched();
         let module = bindings::__module_address(addr as _);
-        if !module.is_null() {
-            name = kernel::str::CStr::from_char_ptr((*module).name.as_ptr()).as_bytes();
-        }
-        let len = name.len().min(OWNER_LEN - 1);
-        owner[..len].copy_from_slice(&name[..len]);
+        let owner = name_of(module);
         bindings::rcu_read_unlock_sched();
+        (module, owner)
     }
-    owner
 }
 
 impl Registration {
@@ -330,14 +348,15 @@ impl Registration {
         let zeroed = KBox::<Registration>::new_uninit(flags::GFP_KERNEL | flags::__GFP_ZERO)?;
         let drv = KBox::into_raw(zeroed).cast::<Registration>();
         // SAFETY: `funcs` is valid per the safety requirements.
-        let owner = owner_of(unsafe { (*funcs).alloc_data }.map_or(0, |f| f as usize));
-        // INVARIANT: `funcs` is valid with `alloc_data`, the lists are
-        // initialised before the registration is published, `users` holds
-        // the registration's own reference.
+        let (module, owner) = module_of(unsafe { (*funcs).alloc_data }.map_or(0, |f| f as usize));
+        // INVARIANT: `funcs` is valid with `alloc_data`, `module` holds its
+        // code, the lists are initialised before the registration is
+        // published, `users` holds the registration's own reference.
         // SAFETY: `drv` is a fresh zeroed allocation, and zero is a valid
         // value of every field; the list heads are initialised in place.
         unsafe {
             (*drv).funcs = funcs;
+            (*drv).module = module;
             (*drv).owner = owner;
             (*drv).id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
             (*drv).users = bindings::REFCOUNT_INIT(1);
@@ -557,6 +576,56 @@ pub unsafe extern "C" fn cgroup_driver_release(drv: *mut bindings::cgroup_driver
         put_user(drv);
         bindings::wait_for_completion(ptr::addr_of_mut!((*drv).unused));
         drop(KBox::from_raw(drv));
+    }
+}
+
+/// Releases what `module` left registered, before its code goes: called by
+/// the module notifier at `MODULE_STATE_GOING`, after the module's exit
+/// function ran or its init failed. Safe Rust can leak a registration
+/// (`mem::forget`), and a C driver can forget to release one; either way the
+/// core must never call into a module that is gone.
+///
+/// # Safety
+///
+/// `module` is going: none of its code runs or will run again, so none of
+/// its registrations is in use.
+#[no_mangle]
+pub unsafe extern "C" fn cgroup_driver_module_going(module: *mut bindings::module) {
+    let mut left = 0usize;
+    loop {
+        let lock = CgroupLock::lock();
+        let head = lock.registrations();
+        let mut drv = ptr::null_mut();
+        // SAFETY: The list and its registrations are stable under the mutex.
+        unsafe {
+            let mut pos = (*head).next;
+            while pos != head {
+                let reg = container_of!(pos, Registration, node).cast_mut();
+                if (*reg).module == module {
+                    drv = reg;
+                    break;
+                }
+                pos = (*pos).next;
+            }
+        }
+        drop(lock);
+        if drv.is_null() {
+            break;
+        }
+        left += 1;
+        // SAFETY: `drv` is live, and its module, the only user of the
+        // handle, runs no more; release unlists it.
+        unsafe { cgroup_driver_release(drv.cast()) };
+    }
+    if left > 0 {
+        // SAFETY: A going module is freed only after its notifiers ran.
+        let name = unsafe { name_of(module) };
+        let len = name.iter().position(|&c| c == 0).unwrap_or(OWNER_LEN);
+        pr_warn!(
+            "module {} left {} registration(s); released them\n",
+            core::str::from_utf8(&name[..len]).unwrap_or("?"),
+            left
+        );
     }
 }
 

@@ -12,6 +12,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cgroup.h>
+#include <linux/cgroup_driver.h>
 #include <linux/completion.h>
 #include <linux/cpumask.h>
 #include <linux/hashtable.h>

@@ -1,18 +1,50 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The C side of the cgroup driver data core, whose code is in
- * cgroup_driver.rs: what needs C macros, the exports and the debugfs file.
+ * cgroup_driver.rs: what needs C macros, the exports, the module notifier
+ * and the debugfs file.
  */
 #include <linux/cgroup_driver.h>
 #include <linux/debugfs.h>
 #include <linux/export.h>
 #include <linux/init.h>
+#include <linux/module.h>
+#include <linux/notifier.h>
 #include <linux/seq_file.h>
+
+#include "cgroup-internal.h"
 
 EXPORT_SYMBOL_GPL(cgroup_driver_init);
 EXPORT_SYMBOL_GPL(cgroup_driver_get_data);
 EXPORT_SYMBOL_GPL(cgroup_driver_find_data);
 EXPORT_SYMBOL_GPL(cgroup_driver_release);
+
+#ifdef CONFIG_MODULES
+/*
+ * A registration's callbacks live in its module: whatever a module left
+ * registered is released before its code goes, so the core never calls into
+ * an unloaded module. GOING comes after the exit function, or after a
+ * failed init.
+ */
+static int cgroup_driver_module_notify(struct notifier_block *nb,
+				       unsigned long action, void *module)
+{
+	if (action == MODULE_STATE_GOING)
+		cgroup_driver_module_going(module);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block cgroup_driver_module_nb = {
+	.notifier_call = cgroup_driver_module_notify,
+};
+
+/* Before any module can load. */
+static int __init cgroup_driver_module_notifier_init(void)
+{
+	return register_module_notifier(&cgroup_driver_module_nb);
+}
+core_initcall(cgroup_driver_module_notifier_init);
+#endif
 
 DEFINE_SHOW_ATTRIBUTE(cgroup_driver_debugfs);
 

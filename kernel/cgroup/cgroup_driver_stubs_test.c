@@ -25,6 +25,7 @@ static void stubs_match_the_rfc(struct kunit *test)
 			-EINVAL);
 	KUNIT_EXPECT_TRUE(test, is_new);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(cgroup_driver_find_data(drv, NULL)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(cgroup_driver_cgroup_from_fd(0, true)), -EINVAL);
 	cgroup_driver_release(drv);
 }
 

@@ -6,6 +6,7 @@
  */
 #include <kunit/test.h>
 #include <linux/cgroup.h>
+#include <linux/cgroup_driver.h>
 #include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/kthread.h>

@@ -36,3 +36,8 @@ struct cgroup *rust_helper_task_dfl_cgroup(struct task_struct *task)
 {
 	return task_dfl_cgroup(task);
 }
+
+struct cgroup *rust_helper_cgroup_parent(struct cgroup *cgrp)
+{
+	return cgroup_parent(cgrp);
+}

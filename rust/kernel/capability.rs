@@ -43,6 +43,9 @@ pub struct Capability(u32);
 /// ```
 pub const CAP_SYS_ADMIN: Capability = Capability(bindings::CAP_SYS_ADMIN);
 
+/// Raising priorities: of tasks, and of a device's work where drivers ask.
+pub const CAP_SYS_NICE: Capability = Capability(bindings::CAP_SYS_NICE);
+
 /// Whether the calling task has `cap` in its user namespace's initial
 /// namespace, as `capable()` in C, which also marks the task as having used
 /// it.

@@ -14,6 +14,7 @@ use crate::{
     alloc::{flags, KBox},
     bindings,
     error::{code::*, from_err_ptr, Error, Result},
+    init::PinInit,
     types::{ARef, AlwaysRefCounted, Opaque},
 };
 use core::{marker::PhantomData, mem::MaybeUninit, ptr, ptr::NonNull};
@@ -134,10 +135,14 @@ impl Cgroup {
         }
     }
 
-    /// The cgroup whose directory the calling task opened as `fd`.
+    /// The cgroup whose directory the calling task opened as `fd`, to read
+    /// a driver's settings of it.
     ///
-    /// Fails with `EBADF` if `fd` is not open or is not a cgroup directory,
-    /// and with `EINVAL` if the cgroup is not on the default hierarchy.
+    /// `fd` is looked up once; an `O_PATH` descriptor is enough. Fails with
+    /// `EBADF` if `fd` is not open or is not a cgroup directory, `ENOTDIR` if
+    /// it is not a directory, `EINVAL` if the cgroup is not on the default
+    /// hierarchy and `ENOENT` if it is outside the caller's cgroup namespace
+    /// or being removed.
     ///
     /// # Examples
     ///
@@ -149,7 +154,59 @@ impl Cgroup {
     /// assert_eq!(Cgroup::from_fd(-1).err(), Some(EBADF));
     /// ```
     pub fn from_fd(fd: i32) -> Result<ARef<Self>> {
-        Ok(CgroupDir::from_fd(fd)?.cgroup)
+        Self::lookup_fd(fd, false)
+    }
+
+    /// The cgroup whose directory the calling task opened as `fd`, if the
+    /// task may change a driver's settings of it.
+    ///
+    /// The rules are cgroup v2's for delegation: the settings of a cgroup
+    /// belong to whoever may write the directory of its parent (who may
+    /// create and remove it), or to a task `capable(CAP_SYS_ADMIN)`. Owning
+    /// the cgroup's own directory, as a delegatee does, is not enough. On
+    /// top of [`Cgroup::from_fd`]'s errors, fails with `EINVAL` for the root
+    /// cgroup, which has no settings, `EPERM` for the root of the caller's
+    /// cgroup namespace, and `EACCES` without permission.
+    ///
+    /// The check and the cgroup come from one lookup of `fd`: another thread
+    /// that reuses the number cannot make them name different cgroups.
+    ///
+    /// # Examples
+    ///
+    /// A driver's ioctl that changes a cgroup's setting:
+    ///
+    /// ```
+    /// use core::sync::atomic::{AtomicI32, Ordering};
+    /// use kernel::cgroup::{Cgroup, CgroupData, Registration};
+    ///
+    /// struct Limit(AtomicI32);
+    ///
+    /// impl CgroupData for Limit {
+    ///     fn new() -> impl PinInit<Self, Error> {
+    ///         Limit(AtomicI32::new(0))
+    ///     }
+    /// }
+    ///
+    /// fn set_limit(reg: &Registration<Limit>, cgroup_fd: i32, value: i32) -> Result {
+    ///     let cgroup = Cgroup::from_fd_to_configure(cgroup_fd)?;
+    ///     reg.get(&cgroup)?.0 .0.store(value, Ordering::Relaxed);
+    ///     Ok(())
+    /// }
+    ///
+    /// let reg = Registration::<Limit>::new()?;
+    /// assert_eq!(set_limit(&reg, -1, 5), Err(EBADF));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn from_fd_to_configure(fd: i32) -> Result<ARef<Self>> {
+        Self::lookup_fd(fd, true)
+    }
+
+    fn lookup_fd(fd: i32, configure: bool) -> Result<ARef<Self>> {
+        // SAFETY: The function takes any fd number and returns a cgroup with
+        // a reference, or an error pointer.
+        let cgrp = from_err_ptr(unsafe { bindings::cgroup_driver_cgroup_from_fd(fd, configure) })?;
+        // SAFETY: `cgrp` is valid and we own the reference just taken.
+        Ok(unsafe { Self::from_owned(cgrp) })
     }
 
     /// The cgroup's id, the inode number of its directory.
@@ -165,6 +222,72 @@ impl Cgroup {
     pub fn id(&self) -> u64 {
         // SAFETY: `self` is a valid cgroup.
         unsafe { bindings::cgroup_id(self.0.get()) }
+    }
+
+    /// The cgroup's parent, or `None` for the root.
+    ///
+    /// A cgroup keeps its parent alive, so the parent is borrowed from it
+    /// and needs no reference or lock of its own.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::cgroup::Cgroup;
+    ///
+    /// // KUnit runs in a kernel thread, in the root cgroup.
+    /// assert!(Cgroup::current().parent().is_none());
+    /// ```
+    pub fn parent(&self) -> Option<&Cgroup> {
+        // SAFETY: `self` is valid.
+        let parent = unsafe { bindings::cgroup_parent(self.0.get()) };
+        // SAFETY: A cgroup holds a reference on its parent for as long as it
+        // lives, so the parent is valid for as long as `self` is borrowed;
+        // `Cgroup` is transparent over `struct cgroup`.
+        NonNull::new(parent).map(|p| unsafe { &*p.as_ptr().cast::<Cgroup>() })
+    }
+
+    /// The cgroup itself, then its ancestors up to the root: a walk that
+    /// takes no lock, for settings that a cgroup inherits or that its
+    /// ancestors bound.
+    ///
+    /// # Examples
+    ///
+    /// A limit that a cgroup may lower for its subtree but never raise, as
+    /// `memory.max`: its effective value is the lowest one set on the way
+    /// up, and the root has none.
+    ///
+    /// ```
+    /// use core::sync::atomic::{AtomicI32, Ordering};
+    /// use kernel::cgroup::{Cgroup, CgroupData, Registration};
+    ///
+    /// struct Limit(AtomicI32);
+    ///
+    /// impl CgroupData for Limit {
+    ///     fn new() -> impl PinInit<Self, Error> {
+    ///         Limit(AtomicI32::new(i32::MAX))
+    ///     }
+    /// }
+    ///
+    /// fn effective(reg: &Registration<Limit>, cgroup: &Cgroup) -> Result<i32> {
+    ///     let mut limit = i32::MAX;
+    ///     for cg in cgroup.ancestors().filter(|cg| cg.parent().is_some()) {
+    ///         if let Some(own) = reg.find(cg)? {
+    ///             limit = limit.min(own.0.load(Ordering::Relaxed));
+    ///         }
+    ///     }
+    ///     Ok(limit)
+    /// }
+    ///
+    /// let reg = Registration::<Limit>::new()?;
+    /// let root = Cgroup::root();
+    /// assert_eq!(root.ancestors().count(), 1);
+    /// reg.get(&root)?.0 .0.store(5, Ordering::Relaxed);
+    /// // The root's own value bounds nothing.
+    /// assert_eq!(effective(&reg, &root)?, i32::MAX);
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn ancestors(&self) -> impl Iterator<Item = &Cgroup> {
+        core::iter::successors(Some(self), |cgroup| cgroup.parent())
     }
 
     /// Whether the cgroup is on the default (v2) hierarchy.
@@ -183,158 +306,41 @@ impl Cgroup {
     }
 }
 
-/// An open cgroup directory of the default hierarchy: a cgroup, and the file
-/// through which the calling task named it.
-///
-/// # Examples
-///
-/// A driver's ioctl that changes a cgroup's setting, given the cgroup's
-/// directory, lets only those who may change the directory do it:
-///
-/// ```
-/// use core::sync::atomic::{AtomicI32, Ordering};
-/// use kernel::capability::{capable, CAP_SYS_ADMIN};
-/// use kernel::cgroup::{CgroupData, CgroupDir, Registration};
-///
-/// struct Limit(AtomicI32);
-///
-/// impl CgroupData for Limit {
-///     fn new() -> Result<Self> {
-///         Ok(Limit(AtomicI32::new(0)))
-///     }
-/// }
-///
-/// fn set_limit(reg: &Registration<Limit>, cgroup_fd: i32, value: i32) -> Result {
-///     let dir = CgroupDir::from_fd(cgroup_fd)?;
-///     if !dir.may_write() && !capable(CAP_SYS_ADMIN) {
-///         return Err(EACCES);
-///     }
-///     reg.get(dir.cgroup())?.0 .0.store(value, Ordering::Relaxed);
-///     Ok(())
-/// }
-///
-/// let reg = Registration::<Limit>::new()?;
-/// assert_eq!(set_limit(&reg, -1, 5), Err(EBADF));
-/// # Ok::<(), Error>(())
-/// ```
-///
-/// # Invariants
-///
-/// `file` holds a reference on an open directory of `cgroup`.
-pub struct CgroupDir {
-    file: FileRef,
-    cgroup: ARef<Cgroup>,
-}
-
-impl CgroupDir {
-    /// The directory that the calling task opened as `fd`.
-    ///
-    /// Fails with `EBADF` if `fd` is not open or is not a cgroup directory,
-    /// with `ENOTDIR` if it is not a directory, and with `EINVAL` if the
-    /// cgroup is not on the default hierarchy.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use kernel::cgroup::CgroupDir;
-    ///
-    /// // No file descriptor is negative, nor this large.
-    /// assert_eq!(CgroupDir::from_fd(-1).err(), Some(EBADF));
-    /// assert_eq!(CgroupDir::from_fd(i32::MAX).err(), Some(EBADF));
-    /// ```
-    pub fn from_fd(fd: i32) -> Result<Self> {
-        let raw_fd = u32::try_from(fd).map_err(|_| EBADF)?;
-        // SAFETY: `fget_raw` takes a reference on the file, if any.
-        let file = NonNull::new(unsafe { bindings::fget_raw(raw_fd) }).ok_or(EBADF)?;
-        let file = FileRef(file);
-        // SAFETY: `file` is valid; a cgroup directory keeps its inode.
-        let mode = unsafe { (*(*file.0.as_ptr()).f_inode).i_mode };
-        if u32::from(mode) & bindings::S_IFMT != bindings::S_IFDIR {
-            return Err(ENOTDIR);
-        }
-        // SAFETY: `fd` is open; the cgroup core takes a reference on the cgroup.
-        let cgrp = from_err_ptr(unsafe { bindings::cgroup_v1v2_get_from_fd(fd) })?;
-        // SAFETY: `cgrp` is valid and we own the reference just taken.
-        let cgroup = unsafe { Cgroup::from_owned(cgrp) };
-        if !cgroup.is_on_default_hierarchy() {
-            return Err(EINVAL);
-        }
-        // INVARIANT: `file` is an open directory of `cgroup`.
-        Ok(Self { file, cgroup })
-    }
-
-    /// The cgroup of the directory.
-    ///
-    /// # Examples
-    ///
-    /// The directory's file can be let go while the cgroup is kept:
-    ///
-    /// ```
-    /// use kernel::cgroup::{Cgroup, CgroupDir};
-    /// use kernel::types::ARef;
-    ///
-    /// fn keep_cgroup(fd: i32) -> Result<ARef<Cgroup>> {
-    ///     let dir = CgroupDir::from_fd(fd)?;
-    ///     Ok(dir.cgroup().into())
-    /// }
-    ///
-    /// assert_eq!(keep_cgroup(-1).err(), Some(EBADF));
-    /// ```
-    pub fn cgroup(&self) -> &Cgroup {
-        &self.cgroup
-    }
-
-    /// Whether the calling task may write to the cgroup's directory, as it
-    /// may create and remove cgroups in it. Owning the directory, which is
-    /// how a cgroup is delegated, grants it.
-    ///
-    /// # Examples
-    ///
-    /// Reading a setting needs no more than naming the cgroup; changing it
-    /// needs the right to write:
-    ///
-    /// ```
-    /// use kernel::cgroup::CgroupDir;
-    ///
-    /// fn open_for(fd: i32, write: bool) -> Result<CgroupDir> {
-    ///     let dir = CgroupDir::from_fd(fd)?;
-    ///     if write && !dir.may_write() {
-    ///         return Err(EACCES);
-    ///     }
-    ///     Ok(dir)
-    /// }
-    ///
-    /// assert_eq!(open_for(-1, true).err(), Some(EBADF));
-    /// ```
-    pub fn may_write(&self) -> bool {
-        // SAFETY: `file` is a valid, open file (type invariant).
-        unsafe {
-            let file = self.file.0.as_ptr();
-            bindings::inode_permission(
-                bindings::file_mnt_idmap(file),
-                (*file).f_inode,
-                bindings::MAY_WRITE as i32,
-            ) == 0
-        }
-    }
-}
-
-/// A reference on a `struct file`, dropped with `fput`.
-struct FileRef(NonNull<bindings::file>);
-
-impl Drop for FileRef {
-    fn drop(&mut self) {
-        // SAFETY: We own a reference on the file.
-        unsafe { bindings::fput(self.0.as_ptr()) };
-    }
-}
-
 /// The data that a driver keeps on each cgroup.
 ///
 /// It is shared by every user of the cgroup, so it is [`Sync`] and changes
-/// through interior mutability (atomics, locks).
+/// through interior mutability (atomics, locks). It is built in place and
+/// never moves, so it may hold a kernel lock.
 ///
 /// # Examples
+///
+/// Per-cgroup data under a mutex:
+///
+/// ```
+/// use kernel::cgroup::{Cgroup, CgroupData, Registration};
+/// use kernel::{new_mutex, sync::Mutex};
+///
+/// #[pin_data]
+/// struct Recent {
+///     #[pin]
+///     ids: Mutex<KVec<u32>>,
+/// }
+///
+/// impl CgroupData for Recent {
+///     fn new() -> impl PinInit<Self, Error> {
+///         try_pin_init!(Recent {
+///             ids <- new_mutex!(KVec::new()),
+///         })
+///     }
+/// }
+///
+/// let reg = Registration::<Recent>::new()?;
+/// let cgroup = Cgroup::current();
+/// reg.get(&cgroup)?.0.ids.lock().push(7, GFP_KERNEL)?;
+/// reg.get(&cgroup)?.0.ids.lock().push(8, GFP_KERNEL)?;
+/// assert_eq!(reg.find(&cgroup)?.unwrap().ids.lock()[..], [7, 8]);
+/// # Ok::<(), Error>(())
+/// ```
 ///
 /// A constructor that fails is reported by [`Registration::get`], and
 /// nothing is stored:
@@ -345,8 +351,9 @@ impl Drop for FileRef {
 /// struct Unavailable;
 ///
 /// impl CgroupData for Unavailable {
-///     fn new() -> Result<Self> {
-///         Err(ENODEV)
+///     fn new() -> impl PinInit<Self, Error> {
+///         // SAFETY: The closure fails without initialising anything.
+///         unsafe { kernel::init::pin_init_from_closure(|_| Err(ENODEV)) }
 ///     }
 /// }
 ///
@@ -356,7 +363,7 @@ impl Drop for FileRef {
 /// assert!(reg.find(&cgroup)?.is_none());
 /// # Ok::<(), Error>(())
 /// ```
-pub trait CgroupData: Send + Sync + Sized {
+pub trait CgroupData: Send + Sync + Sized + 'static {
     /// Builds the data of a cgroup that has none yet. Called without locks
     /// held: it may sleep. An error is returned by [`Registration::get`].
     ///
@@ -373,9 +380,9 @@ pub trait CgroupData: Send + Sync + Sized {
     /// struct Counted;
     ///
     /// impl CgroupData for Counted {
-    ///     fn new() -> Result<Self> {
+    ///     fn new() -> impl PinInit<Self, Error> {
     ///         BUILT.fetch_add(1, Ordering::Relaxed);
-    ///         Ok(Counted)
+    ///         Counted
     ///     }
     /// }
     ///
@@ -386,7 +393,7 @@ pub trait CgroupData: Send + Sync + Sized {
     /// assert_eq!(BUILT.load(Ordering::Relaxed), 1);
     /// # Ok::<(), Error>(())
     /// ```
-    fn new() -> Result<Self>;
+    fn new() -> impl PinInit<Self, Error>;
 }
 
 /// The allocation behind each object: the core's header, then the data.
@@ -397,11 +404,14 @@ struct Node<T> {
 }
 
 /// A registration of cgroup driver data of type `T`, typically one per
-/// device. Dropping it frees the data of every cgroup.
+/// device. Dropping it frees the data of every cgroup. Leaking it (with
+/// `mem::forget`, say) is safe: the core releases whatever a module left
+/// registered when the module goes, so it never calls a module that is gone,
+/// and a registration never keeps its module loaded.
 ///
 /// # Invariants
 ///
-/// `drv` is a live handle of the core, created with `funcs`, whose
+/// `drv` is a live handle of the core, created with `FUNCS`, whose
 /// functions build and free `Node<T>`s.
 ///
 /// # Examples
@@ -416,8 +426,8 @@ struct Node<T> {
 /// struct Boost(AtomicI32);
 ///
 /// impl CgroupData for Boost {
-///     fn new() -> Result<Self> {
-///         Ok(Boost(AtomicI32::new(0)))
+///     fn new() -> impl PinInit<Self, Error> {
+///         Boost(AtomicI32::new(0))
 ///     }
 /// }
 ///
@@ -441,8 +451,6 @@ struct Node<T> {
 /// ```
 pub struct Registration<T: CgroupData> {
     drv: NonNull<bindings::cgroup_driver>,
-    /// Dropped after `drv` is released: fields drop after `Drop::drop`.
-    _funcs: KBox<bindings::cgroup_driver_funcs>,
     _data: PhantomData<T>,
 }
 
@@ -466,8 +474,8 @@ impl<T: CgroupData> Registration<T> {
     /// struct Budget(AtomicU64);
     ///
     /// impl CgroupData for Budget {
-    ///     fn new() -> Result<Self> {
-    ///         Ok(Budget(AtomicU64::new(1000)))
+    ///     fn new() -> impl PinInit<Self, Error> {
+    ///         Budget(AtomicU64::new(1000))
     ///     }
     /// }
     ///
@@ -479,24 +487,25 @@ impl<T: CgroupData> Registration<T> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn new() -> Result<Self> {
-        let funcs = KBox::new(
-            bindings::cgroup_driver_funcs {
-                alloc_data: Some(Self::alloc_data),
-                free_data: Some(Self::free_data),
-            },
-            flags::GFP_KERNEL,
-        )?;
-        let raw = ptr::from_ref(&*funcs).cast_mut();
-        // SAFETY: `funcs` is valid and, boxed, outlives the handle: `drop`
-        // releases the handle before the box goes.
-        let drv = from_err_ptr(unsafe { bindings::cgroup_driver_init(raw) })?;
-        // INVARIANT: `drv` is a live handle created with `funcs`.
+        // A promoted constant: in the driver's module, where `T`'s
+        // functions are instantiated, so the core finds that module from
+        // them and releases this registration when the module goes, even
+        // if it was leaked; and a leak leaves no allocation behind.
+        let funcs: &'static bindings::cgroup_driver_funcs = &Self::FUNCS;
+        // SAFETY: `funcs` is static, and the core only reads it.
+        let drv =
+            from_err_ptr(unsafe { bindings::cgroup_driver_init(ptr::from_ref(funcs).cast_mut()) })?;
+        // INVARIANT: `drv` is a live handle created with `FUNCS`.
         Ok(Self {
             drv: NonNull::new(drv).ok_or(ENOMEM)?,
-            _funcs: funcs,
             _data: PhantomData,
         })
     }
+
+    const FUNCS: bindings::cgroup_driver_funcs = bindings::cgroup_driver_funcs {
+        alloc_data: Some(Self::alloc_data),
+        free_data: Some(Self::free_data),
+    };
 
     /// The data of `cgroup`, built by [`CgroupData::new`] if it had none,
     /// and whether this call built it.
@@ -516,8 +525,8 @@ impl<T: CgroupData> Registration<T> {
     /// struct Throttled(AtomicBool);
     ///
     /// impl CgroupData for Throttled {
-    ///     fn new() -> Result<Self> {
-    ///         Ok(Throttled(AtomicBool::new(false)))
+    ///     fn new() -> impl PinInit<Self, Error> {
+    ///         Throttled(AtomicBool::new(false))
     ///     }
     /// }
     ///
@@ -555,8 +564,8 @@ impl<T: CgroupData> Registration<T> {
     /// struct Seen;
     ///
     /// impl CgroupData for Seen {
-    ///     fn new() -> Result<Self> {
-    ///         Ok(Seen)
+    ///     fn new() -> impl PinInit<Self, Error> {
+    ///         Seen
     ///     }
     /// }
     ///
@@ -598,22 +607,27 @@ impl<T: CgroupData> Registration<T> {
     unsafe extern "C" fn alloc_data(
         _drv: *mut bindings::cgroup_driver,
     ) -> *mut bindings::cgroup_driver_data {
-        let node = T::new().and_then(|data| {
-            let mut node = KBox::<Node<T>>::new_uninit(flags::GFP_KERNEL)?;
-            let raw: *mut Node<T> = MaybeUninit::as_mut_ptr(&mut node);
-            // SAFETY: `raw` is valid for writes; the core fills in the
-            // header, and zeroes are a valid header meanwhile.
-            unsafe {
-                ptr::addr_of_mut!((*raw).header).write_bytes(0, 1);
-                ptr::addr_of_mut!((*raw).data).write(data);
+        // Charged to the memory cgroup of the task that asked first.
+        let node = match KBox::<Node<T>>::new_uninit(flags::GFP_KERNEL_ACCOUNT) {
+            Ok(node) => KBox::into_raw(node).cast::<Node<T>>(),
+            Err(e) => return Error::from(e).to_ptr(),
+        };
+        // SAFETY: `node` is valid for writes. The core fills in the header,
+        // and zeroes are a valid header meanwhile; the data is built in
+        // place, where it stays until `free_data`.
+        let built = unsafe {
+            ptr::addr_of_mut!((*node).header).write_bytes(0, 1);
+            T::new().__pinned_init(ptr::addr_of_mut!((*node).data))
+        };
+        match built {
+            // SAFETY: The header is the first field of the node.
+            Ok(()) => unsafe { ptr::addr_of_mut!((*node).header) },
+            Err(e) => {
+                // SAFETY: `node` came from `KBox::into_raw`; its data failed
+                // to build, so there is nothing in it to drop.
+                drop(unsafe { KBox::from_raw(node.cast::<MaybeUninit<Node<T>>>()) });
+                e.to_ptr()
             }
-            // SAFETY: Both fields were initialised above.
-            Ok::<_, Error>(unsafe { node.assume_init() })
-        });
-        match node {
-            // SAFETY: The header is the first field of the leaked node.
-            Ok(node) => unsafe { ptr::addr_of_mut!((*KBox::into_raw(node)).header) },
-            Err(e) => e.to_ptr(),
         }
     }
 

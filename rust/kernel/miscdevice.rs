@@ -20,7 +20,7 @@ use crate::{
     types::{ForeignOwnable, Opaque},
     ThisModule,
 };
-use core::{marker::PhantomData, mem::MaybeUninit, pin::Pin};
+use core::{marker::PhantomData, mem::MaybeUninit, ptr::NonNull};
 
 /// What a misc device does when user space uses it.
 ///
@@ -205,7 +205,7 @@ impl<T: MiscDevice> MiscDeviceVtable<T> {
 ///
 /// for _ in 0..2 {
 ///     let name = CString::try_from_fmt(fmt!("rust_misc_gone"))?;
-///     let reg = MiscDeviceRegistration::register(name, &GONE_FOPS, Arc::new((), GFP_KERNEL)?)?;
+///     let reg = MiscDeviceRegistration::register(name, 0o600, &GONE_FOPS, Arc::new((), GFP_KERNEL)?)?;
 ///     drop(reg);
 /// }
 /// # Ok::<(), Error>(())
@@ -213,11 +213,20 @@ impl<T: MiscDevice> MiscDeviceVtable<T> {
 ///
 /// # Invariants
 ///
-/// `inner` is registered with the misc core, with `fops` from a `static`
-/// vtable of `T`, for as long as the registration lives.
-#[repr(C)]
+/// `inner` points to an [`Inner`] that this registration owns, allocated
+/// with [`KBox`], whose device is registered with the misc core with `fops`
+/// from a `static` vtable of `T`, for as long as the registration lives.
+/// Nothing takes a mutable reference to it: `open` may read it at any time
+/// until `misc_deregister()` returns.
 pub struct MiscDeviceRegistration<T: MiscDevice> {
-    inner: Opaque<bindings::miscdevice>,
+    inner: NonNull<Inner<T>>,
+}
+
+/// What the misc core and the VFS see of a registration.
+#[repr(C)]
+struct Inner<T: MiscDevice> {
+    /// First, so that the misc core's pointer to it points to `Inner`.
+    misc: Opaque<bindings::miscdevice>,
     data: Arc<T::Data>,
     _name: CString,
 }
@@ -229,8 +238,11 @@ unsafe impl<T: MiscDevice> Send for MiscDeviceRegistration<T> {}
 unsafe impl<T: MiscDevice> Sync for MiscDeviceRegistration<T> {}
 
 impl<T: MiscDevice> MiscDeviceRegistration<T> {
-    /// Registers a misc device called `name` (`/dev/<name>`), readable and
-    /// writable by everyone, whose files share `data`.
+    /// Registers a misc device called `name` (`/dev/<name>`) with file mode
+    /// `mode` (for example `0o600`), whose files share `data`.
+    ///
+    /// Fails with the misc core's error, for example `EEXIST` if a device of
+    /// that name exists; nothing is left registered then.
     ///
     /// # Examples
     ///
@@ -259,36 +271,54 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
     /// static ECHO_FOPS: MiscDeviceVtable<Echo> = MiscDeviceVtable::new(&THIS_MODULE);
     ///
     /// let name = CString::try_from_fmt(fmt!("rust_misc_echo"))?;
-    /// let reg = MiscDeviceRegistration::register(name, &ECHO_FOPS, Arc::new(42, GFP_KERNEL)?)?;
+    /// let reg = MiscDeviceRegistration::register(name, 0o600, &ECHO_FOPS, Arc::new(42, GFP_KERNEL)?)?;
+    /// assert_eq!(**reg.data(), 42);
+    ///
+    /// // A second device of the same name fails, and leaves the first alone.
+    /// let name = CString::try_from_fmt(fmt!("rust_misc_echo"))?;
+    /// let again = MiscDeviceRegistration::register(name, 0o600, &ECHO_FOPS, Arc::new(0, GFP_KERNEL)?);
+    /// assert_eq!(again.err(), Some(EEXIST));
     /// assert_eq!(**reg.data(), 42);
     /// # Ok::<(), Error>(())
     /// ```
     pub fn register(
         name: CString,
+        mode: u16,
         vtable: &'static MiscDeviceVtable<T>,
         data: Arc<T::Data>,
-    ) -> Result<Pin<KBox<Self>>> {
-        let reg = KBox::pin(
-            Self {
-                inner: Opaque::uninit(),
+    ) -> Result<Self> {
+        let inner = KBox::new(
+            Inner {
+                misc: Opaque::uninit(),
                 data,
                 _name: name,
             },
             flags::GFP_KERNEL,
         )?;
-        let misc = reg.inner.get();
-        // SAFETY: `misc` is valid and pinned in the box; the name lives in
-        // the box as well, and `vtable` is static.
-        unsafe {
+        let inner = KBox::into_raw(inner);
+        // SAFETY: `inner` is valid, and stays where it is until freed; the
+        // name lives in it as well, and `vtable` is static.
+        let ret = unsafe {
+            let misc = (*inner).misc.get();
             misc.write_bytes(0, 1);
             (*misc).minor = bindings::MISC_DYNAMIC_MINOR as c_int;
-            (*misc).name = reg._name.as_char_ptr();
+            (*misc).name = (*inner)._name.as_char_ptr();
             (*misc).fops = &vtable.fops;
-            (*misc).mode = 0o666;
-            to_result(bindings::misc_register(misc))?;
+            (*misc).mode = mode;
+            bindings::misc_register(misc)
+        };
+        if let Err(e) = to_result(ret) {
+            // SAFETY: The device was not registered, so nothing else has
+            // seen `inner`, which came from `KBox::into_raw` above.
+            drop(unsafe { KBox::from_raw(inner) });
+            return Err(e);
         }
-        // INVARIANT: The device is registered with `vtable`'s operations.
-        Ok(reg)
+        // INVARIANT: The device is registered with `vtable`'s operations,
+        // and this registration owns `inner`.
+        Ok(Self {
+            // SAFETY: `KBox::into_raw` never returns null.
+            inner: unsafe { NonNull::new_unchecked(inner) },
+        })
     }
 
     /// The data shared by the device's files.
@@ -323,13 +353,14 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
     ///
     /// let on = Arc::new(AtomicBool::new(false), GFP_KERNEL)?;
     /// let name = CString::try_from_fmt(fmt!("rust_misc_switch"))?;
-    /// let reg = MiscDeviceRegistration::register(name, &SWITCH_FOPS, on)?;
+    /// let reg = MiscDeviceRegistration::register(name, 0o600, &SWITCH_FOPS, on)?;
     /// reg.data().store(true, Ordering::Relaxed);
     /// assert!(Switch::open(reg.data()).is_ok());
     /// # Ok::<(), Error>(())
     /// ```
     pub fn data(&self) -> &Arc<T::Data> {
-        &self.data
+        // SAFETY: `inner` is valid while `self` lives (type invariant).
+        unsafe { &(*self.inner.as_ptr()).data }
     }
 
     /// The minor number the misc core chose.
@@ -357,22 +388,30 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
     /// static MINOR_FOPS: MiscDeviceVtable<Minor> = MiscDeviceVtable::new(&THIS_MODULE);
     ///
     /// let name = CString::try_from_fmt(fmt!("rust_misc_minor"))?;
-    /// let reg = MiscDeviceRegistration::register(name, &MINOR_FOPS, Arc::new((), GFP_KERNEL)?)?;
+    /// let reg = MiscDeviceRegistration::register(name, 0o600, &MINOR_FOPS, Arc::new((), GFP_KERNEL)?)?;
     /// // Dynamic minors come after the fixed ones.
     /// assert!(reg.minor() > bindings::MISC_DYNAMIC_MINOR as i32);
     /// # Ok::<(), Error>(())
     /// ```
     pub fn minor(&self) -> i32 {
-        // SAFETY: `inner` is registered, so its minor is set and stable.
-        unsafe { (*self.inner.get()).minor }
+        // SAFETY: `inner` is valid and registered (type invariant), so its
+        // minor is set and stable.
+        unsafe { (*(*self.inner.as_ptr()).misc.get()).minor }
     }
 }
 
 impl<T: MiscDevice> Drop for MiscDeviceRegistration<T> {
     fn drop(&mut self) {
-        // SAFETY: `inner` is registered (type invariant). Files that are
-        // still open keep their own reference on `data`, if they need it.
-        unsafe { bindings::misc_deregister(self.inner.get()) };
+        let inner = self.inner.as_ptr();
+        // SAFETY: `inner` is valid and registered (type invariant). Once
+        // `misc_deregister()` returns, no `open` runs or can start, so this
+        // registration is again the only user of `inner`, which came from
+        // `KBox::into_raw`. Files that are still open keep their own
+        // reference on `data`, if they need it.
+        unsafe {
+            bindings::misc_deregister((*inner).misc.get());
+            drop(KBox::from_raw(inner));
+        }
     }
 }
 
@@ -383,14 +422,12 @@ unsafe extern "C" fn fops_open<T: MiscDevice>(
     _inode: *mut bindings::inode,
     file: *mut bindings::file,
 ) -> c_int {
-    // SAFETY: `misc_open` set `private_data` to the registered miscdevice and
-    // holds the misc lock, so the registration stays alive during this call.
-    let reg = unsafe {
-        let misc = (*file).private_data.cast::<bindings::miscdevice>();
-        &*misc.cast::<MiscDeviceRegistration<T>>()
-    };
+    // SAFETY: `misc_open` set `private_data` to the registered miscdevice,
+    // the first field of an `Inner<T>`, and holds the misc lock, so the
+    // registration cannot be dropped during this call; nothing mutates it.
+    let inner = unsafe { &*(*file).private_data.cast::<Inner<T>>() };
     from_result(|| {
-        let ptr = T::open(&reg.data)?;
+        let ptr = T::open(&inner.data)?;
         // SAFETY: `file` is valid; `fops_release` takes the pointer back.
         unsafe { (*file).private_data = ptr.into_foreign().cast_mut() };
         Ok(0)

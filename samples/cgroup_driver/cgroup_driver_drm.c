@@ -5,7 +5,7 @@
  * applies the offset to the contexts that processes create. It uses only the
  * exported C API and builds in the tree or out of it.
  *
- * uAPI: include/uapi/drm/cgroup_gpu_drm.h. Each device lists the cgroups
+ * uAPI: cgroup_gpu_drm.h, beside this file. Each device lists the cgroups
  * that hold its data in /sys/kernel/debug/dri/cgroup_gpu.<n>/cgroups.
  *
  * The devices are platform devices bound to a platform driver, so that one
@@ -14,9 +14,8 @@
  */
 #include <linux/capability.h>
 #include <linux/cgroup.h>
+#include <linux/cgroup_driver.h>
 #include <linux/debugfs.h>
-#include <linux/file.h>
-#include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
 #include <linux/slab.h>
@@ -29,7 +28,7 @@
 #include <drm/drm_managed.h>
 #include <drm/drm_print.h>
 
-#include <uapi/drm/cgroup_gpu_drm.h>
+#include "cgroup_gpu_drm.h"
 
 #define DRIVER_NAME "cgroup_gpu"
 
@@ -46,11 +45,16 @@ struct cgpu_device {
 	struct list_head data;
 };
 
+/* The parameters, indexed by CGROUP_GPU_PARAM_* - 1. */
+#define CGPU_PARAMS 2
+#define CGPU_OFFSET (CGROUP_GPU_PARAM_PRIORITY_OFFSET - 1)
+/* A cgroup's value that is not set: unset is not 0. */
+#define CGPU_UNSET INT_MIN
+
 /* One device's settings for one cgroup. */
 struct cgpu_cgroup {
 	struct cgroup_driver_data base;
-	atomic_t priority_offset;
-	atomic_t dispboost;
+	atomic_t values[CGPU_PARAMS];
 	/* Set once stored: the device and the cgroup it belongs to. */
 	struct cgpu_device *cdev;
 	u64 cgroup_id;
@@ -61,8 +65,10 @@ struct cgpu_file {
 	struct xarray contexts;
 };
 
+/* A context stays with the cgroup its creator was in. */
 struct cgpu_context {
-	int effective;
+	struct cgroup *cgrp;
+	int requested;
 };
 
 static struct platform_device **cgpu_pdevs;
@@ -79,10 +85,13 @@ static struct cgpu_cgroup *to_cgpu_cgroup(struct cgroup_driver_data *data)
 
 static struct cgroup_driver_data *cgpu_alloc_data(struct cgroup_driver *drv)
 {
-	struct cgpu_cgroup *cg = kzalloc(sizeof(*cg), GFP_KERNEL);
+	struct cgpu_cgroup *cg = kzalloc(sizeof(*cg), GFP_KERNEL_ACCOUNT);
+	int i;
 
 	if (!cg)
 		return ERR_PTR(-ENOMEM);
+	for (i = 0; i < CGPU_PARAMS; i++)
+		atomic_set(&cg->values[i], CGPU_UNSET);
 	INIT_LIST_HEAD(&cg->node);
 	return &cg->base;
 }
@@ -105,30 +114,6 @@ static struct cgroup_driver_funcs cgpu_cgroup_funcs = {
 	.free_data = cgpu_free_data,
 };
 
-/*
- * The cgroup whose directory the caller opened as @fd, with a reference.
- * EBADF: not open, or not a cgroup directory; ENOTDIR: not a directory;
- * EACCES: @write and the caller may not write to the directory and lacks
- * CAP_SYS_ADMIN. A cgroup v1 cgroup is returned: the core refuses it.
- */
-static struct cgroup *cgpu_cgroup_from_fd(int fd, bool write)
-{
-	struct fd f = fdget(fd);
-	struct cgroup *cgrp;
-
-	if (!fd_file(f))
-		return ERR_PTR(-EBADF);
-	if (!S_ISDIR(file_inode(fd_file(f))->i_mode))
-		cgrp = ERR_PTR(-ENOTDIR);
-	else if (write && !capable(CAP_SYS_ADMIN) &&
-		 file_permission(fd_file(f), MAY_WRITE))
-		cgrp = ERR_PTR(-EACCES);
-	else
-		cgrp = cgroup_v1v2_get_from_fd(fd);
-	fdput(f);
-	return cgrp;
-}
-
 static struct cgpu_cgroup *cgpu_get(struct cgpu_device *cdev,
 				    struct cgroup *cgrp)
 {
@@ -150,74 +135,95 @@ static struct cgpu_cgroup *cgpu_get(struct cgpu_device *cdev,
 	return cg;
 }
 
-static atomic_t *cgpu_param(struct cgpu_cgroup *cg, u64 param)
+/* The index of @param, or -EINVAL. */
+static int cgpu_param_index(u64 param)
 {
 	switch (param) {
 	case CGROUP_GPU_PARAM_PRIORITY_OFFSET:
-		return &cg->priority_offset;
 	case CGROUP_GPU_PARAM_DISPBOOST:
-		return &cg->dispboost;
+		return param - 1;
 	}
-	return NULL;
+	return -EINVAL;
 }
 
-static bool cgpu_param_valid(u64 param, s64 value)
+static bool cgpu_value_valid(int index, s64 value)
 {
-	switch (param) {
-	case CGROUP_GPU_PARAM_PRIORITY_OFFSET:
+	if (index == CGPU_OFFSET)
 		return value >= CGROUP_GPU_PRIORITY_MIN && value <= CGROUP_GPU_PRIORITY_MAX;
-	case CGROUP_GPU_PARAM_DISPBOOST:
-		return value >= 0 && value <= CGROUP_GPU_DISPBOOST_MAX;
-	}
-	return false;
+	return value >= 0 && value <= CGROUP_GPU_DISPBOOST_MAX;
+}
+
+/* @cgrp's own value on @cdev, or CGPU_UNSET. Takes no lock. */
+static int cgpu_own(struct cgpu_device *cdev, struct cgroup *cgrp, int index)
+{
+	struct cgroup_driver_data *data = cgroup_driver_find_data(cdev->cgdrv, cgrp);
+
+	if (IS_ERR_OR_NULL(data))
+		return CGPU_UNSET;
+	return atomic_read(&to_cgpu_cgroup(data)->values[index]);
 }
 
 /*
- * Reads @param of @cgrp on @drm: 0, the default, while the cgroup holds no
- * data there. The data exists only while the device does.
+ * @cgrp's effective value on @cdev: the lowest value set on the way from
+ * @cgrp up to its top-level ancestor, and no more than the default, 0,
+ * unless the top-level ancestor has a value (which only CAP_SYS_ADMIN can
+ * set). Takes no lock: a reference on @cgrp pins its ancestors.
  */
-static int cgpu_read_param(struct drm_device *drm, struct cgroup *cgrp,
-			   u64 param, int *value)
+static int cgpu_effective(struct cgpu_device *cdev, struct cgroup *cgrp, int index)
 {
-	struct cgroup_driver_data *data;
-	int idx;
+	int level, value, effective = INT_MAX;
 
-	if (!drm_dev_enter(drm, &idx))
-		return -ENODEV;
-	data = cgroup_driver_find_data(to_cgpu(drm)->cgdrv, cgrp);
-	if (!IS_ERR(data))
-		*value = data ? atomic_read(cgpu_param(to_cgpu_cgroup(data), param)) : 0;
-	drm_dev_exit(idx);
-	return PTR_ERR_OR_ZERO(data);
+	for (level = cgrp->level; level >= 1; level--) {
+		value = cgpu_own(cdev, cgrp->ancestors[level], index);
+		if (value != CGPU_UNSET)
+			effective = min(effective, value);
+		else if (level == 1)
+			effective = min(effective, 0);
+	}
+	return cgrp->level ? effective : 0;
 }
 
-static int cgpu_write_param(struct drm_device *drm, struct cgroup *cgrp,
-			    u64 param, int value)
+static int cgpu_set(struct cgpu_device *cdev, struct cgroup *cgrp, int index,
+		    int value)
 {
+	struct cgroup_driver_data *data;
 	struct cgpu_cgroup *cg;
-	int idx;
 
-	if (!drm_dev_enter(drm, &idx))
-		return -ENODEV;
-	cg = cgpu_get(to_cgpu(drm), cgrp);
-	if (!IS_ERR(cg))
-		atomic_set(cgpu_param(cg, param), value);
-	drm_dev_exit(idx);
-	return PTR_ERR_OR_ZERO(cg);
+	/* Unsetting a cgroup that holds nothing allocates nothing. */
+	if (value == CGPU_UNSET) {
+		data = cgroup_driver_find_data(cdev->cgdrv, cgrp);
+		if (IS_ERR_OR_NULL(data))
+			return PTR_ERR_OR_ZERO(data);
+		cg = to_cgpu_cgroup(data);
+	} else {
+		cg = cgpu_get(cdev, cgrp);
+		if (IS_ERR(cg))
+			return PTR_ERR(cg);
+	}
+	atomic_set(&cg->values[index], value);
+	return 0;
 }
 
 static int cgpu_setparam(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct cgroup_gpu_param *args = data;
+	int index = cgpu_param_index(args->param);
+	bool unset = args->flags & CGROUP_GPU_PARAM_UNSET;
 	struct cgroup *cgrp;
-	int ret;
+	int idx, ret;
 
-	if (args->flags || !cgpu_param_valid(args->param, args->value))
+	if (index < 0 || args->flags & ~CGROUP_GPU_PARAM_UNSET ||
+	    (unset ? args->value : !cgpu_value_valid(index, args->value)))
 		return -EINVAL;
-	cgrp = cgpu_cgroup_from_fd(args->cgroup_fd, true);
+	cgrp = cgroup_driver_cgroup_from_fd(args->cgroup_fd, true);
 	if (IS_ERR(cgrp))
 		return PTR_ERR(cgrp);
-	ret = cgpu_write_param(drm, cgrp, args->param, args->value);
+	ret = -ENODEV;
+	if (drm_dev_enter(drm, &idx)) {
+		ret = cgpu_set(to_cgpu(drm), cgrp, index,
+			       unset ? CGPU_UNSET : args->value);
+		drm_dev_exit(idx);
+	}
 	cgroup_put(cgrp);
 	return ret;
 }
@@ -225,19 +231,29 @@ static int cgpu_setparam(struct drm_device *drm, void *data, struct drm_file *fi
 static int cgpu_getparam(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct cgroup_gpu_param *args = data;
+	bool effective = args->flags & CGROUP_GPU_PARAM_EFFECTIVE;
+	int index = cgpu_param_index(args->param);
 	struct cgroup *cgrp;
-	int value, ret;
+	int idx, own;
 
-	if (args->flags || !cgpu_param_valid(args->param, 0))
+	if (index < 0 || args->flags & ~CGROUP_GPU_PARAM_EFFECTIVE)
 		return -EINVAL;
-	cgrp = cgpu_cgroup_from_fd(args->cgroup_fd, false);
+	cgrp = cgroup_driver_cgroup_from_fd(args->cgroup_fd, false);
 	if (IS_ERR(cgrp))
 		return PTR_ERR(cgrp);
-	ret = cgpu_read_param(drm, cgrp, args->param, &value);
+	if (!drm_dev_enter(drm, &idx)) {
+		cgroup_put(cgrp);
+		return -ENODEV;
+	}
+	own = cgpu_own(to_cgpu(drm), cgrp, index);
+	if (effective)
+		args->value = cgpu_effective(to_cgpu(drm), cgrp, index);
+	else
+		args->value = own == CGPU_UNSET ? 0 : own;
+	drm_dev_exit(idx);
 	cgroup_put(cgrp);
-	if (!ret)
-		args->value = value;
-	return ret;
+	args->flags |= own == CGPU_UNSET ? 0 : CGROUP_GPU_PARAM_IS_SET;
+	return 0;
 }
 
 /* The caller's cgroup on the default hierarchy, with a reference. */
@@ -253,37 +269,55 @@ static struct cgroup *cgpu_current_cgroup(void)
 	return cgrp;
 }
 
+/* The effective priority of @ctx on @drm, now; -ENODEV once it is gone. */
+static int cgpu_ctx_effective(struct drm_device *drm, struct cgpu_context *ctx,
+			      int *effective)
+{
+	int idx, offset;
+
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
+	offset = cgpu_effective(to_cgpu(drm), ctx->cgrp, CGPU_OFFSET);
+	drm_dev_exit(idx);
+	*effective = clamp(ctx->requested + offset, CGROUP_GPU_PRIORITY_MIN,
+			   CGROUP_GPU_PRIORITY_MAX);
+	return 0;
+}
+
+static void cgpu_ctx_free(struct cgpu_context *ctx)
+{
+	cgroup_put(ctx->cgrp);
+	kfree(ctx);
+}
+
 static int cgpu_ctx_create(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct cgpu_file *cfile = file->driver_priv;
 	struct cgroup_gpu_ctx *args = data;
 	struct cgpu_context *ctx;
-	struct cgroup *cgrp;
-	int offset, ret;
+	int ret;
 
 	if (args->pad || args->priority < CGROUP_GPU_PRIORITY_MIN ||
 	    args->priority > CGROUP_GPU_PRIORITY_MAX)
 		return -EINVAL;
-	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	/* As i915 and amdgpu: above the default is a privilege. */
+	if (args->priority > 0 && !capable(CAP_SYS_NICE))
+		return -EPERM;
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
 		return -ENOMEM;
+	ctx->cgrp = cgpu_current_cgroup();
+	ctx->requested = args->priority;
 
-	cgrp = cgpu_current_cgroup();
-	ret = cgpu_read_param(drm, cgrp, CGROUP_GPU_PARAM_PRIORITY_OFFSET, &offset);
-	cgroup_put(cgrp);
+	ret = cgpu_ctx_effective(drm, ctx, &args->effective);
+	if (!ret)
+		ret = xa_alloc(&cfile->contexts, &args->ctx_id, ctx,
+			       XA_LIMIT(0, CGROUP_GPU_MAX_CONTEXTS - 1),
+			       GFP_KERNEL_ACCOUNT);
 	if (ret) {
-		kfree(ctx);
-		return ret;
+		cgpu_ctx_free(ctx);
+		return ret == -EBUSY ? -ENOSPC : ret;
 	}
-
-	ctx->effective = clamp(args->priority + offset, CGROUP_GPU_PRIORITY_MIN,
-			       CGROUP_GPU_PRIORITY_MAX);
-	ret = xa_alloc(&cfile->contexts, &args->ctx_id, ctx, xa_limit_32b, GFP_KERNEL);
-	if (ret) {
-		kfree(ctx);
-		return ret;
-	}
-	args->effective = ctx->effective;
 	return 0;
 }
 
@@ -298,13 +332,12 @@ static int cgpu_ctx_get(struct drm_device *drm, void *data, struct drm_file *fil
 	ctx = xa_load(&cfile->contexts, args->ctx_id);
 	if (!ctx)
 		return -ENOENT;
-	args->effective = ctx->effective;
-	return 0;
+	return cgpu_ctx_effective(drm, ctx, &args->effective);
 }
 
 static int cgpu_open(struct drm_device *drm, struct drm_file *file)
 {
-	struct cgpu_file *cfile = kzalloc(sizeof(*cfile), GFP_KERNEL);
+	struct cgpu_file *cfile = kzalloc(sizeof(*cfile), GFP_KERNEL_ACCOUNT);
 
 	if (!cfile)
 		return -ENOMEM;
@@ -320,7 +353,7 @@ static void cgpu_postclose(struct drm_device *drm, struct drm_file *file)
 	unsigned long id;
 
 	xa_for_each(&cfile->contexts, id, ctx)
-		kfree(ctx);
+		cgpu_ctx_free(ctx);
 	xa_destroy(&cfile->contexts);
 	kfree(cfile);
 }
@@ -332,6 +365,16 @@ static const struct drm_ioctl_desc cgpu_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(CGROUP_GPU_CTX_GET, cgpu_ctx_get, DRM_RENDER_ALLOW),
 };
 
+static void cgpu_show_value(struct seq_file *m, const char *name, atomic_t *v)
+{
+	int value = atomic_read(v);
+
+	if (value == CGPU_UNSET)
+		seq_printf(m, " %s unset", name);
+	else
+		seq_printf(m, " %s %d", name, value);
+}
+
 static int cgpu_cgroups_show(struct seq_file *m, void *v)
 {
 	struct drm_debugfs_entry *entry = m->private;
@@ -340,9 +383,11 @@ static int cgpu_cgroups_show(struct seq_file *m, void *v)
 
 	mutex_lock(&cdev->data_lock);
 	list_for_each_entry(cg, &cdev->data, node)
-		seq_printf(m, "cgroup %llu priority_offset %d dispboost %d\n",
-			   cg->cgroup_id, atomic_read(&cg->priority_offset),
-			   atomic_read(&cg->dispboost));
+		seq_printf(m, "cgroup %llu", cg->cgroup_id);
+		cgpu_show_value(m, "priority_offset", &cg->values[CGPU_OFFSET]);
+		cgpu_show_value(m, "dispboost",
+				&cg->values[CGROUP_GPU_PARAM_DISPBOOST - 1]);
+		seq_putc(m, '\n');
 	mutex_unlock(&cdev->data_lock);
 	return 0;
 }

@@ -2,17 +2,32 @@
 /*
  * uAPI of the GPU-like samples of cgroup driver data
  * (samples/cgroup_driver): the DRM driver in C and the misc-device driver in
- * Rust answer the same ioctls, so one selftest runs against both.
+ * Rust answer the same ioctls, so one selftest runs against both. A sample's
+ * interface, not the kernel's: it is not installed with the uAPI headers.
  *
  * Each device keeps, per cgroup, a priority offset and a display boost, set
  * through an ioctl that names the cgroup by a directory fd, as i915 did in
- * the RFC series. A context that a process creates gets the priority it asks
- * for plus the offset of the process's cgroup, clamped, fixed at creation.
+ * the RFC series.
+ *
+ * Values are hierarchical, like cpu.uclamp.max or memory.max. The root
+ * cgroup has none. A cgroup either has its own value or is unset; unset is
+ * not 0. Its effective value is its parent's effective value if it is unset,
+ * its own value if it is a top-level cgroup (only CAP_SYS_ADMIN may set one
+ * of those, see below), and otherwise the lower of its own value and its
+ * parent's effective value. Where nothing is set, the effective value is 0.
+ * So a delegatee may lower its subtree, or spread it below what it was
+ * given, but never rise above that, however many children it creates.
+ *
+ * A context remembers the cgroup its creator was in and the priority it
+ * asked for; its effective priority is that priority plus the effective
+ * offset of that cgroup now, clamped, so changing a cgroup or an ancestor
+ * changes its existing contexts at once. Moving the creator to another
+ * cgroup later does not move its contexts.
  */
-#ifndef _UAPI_CGROUP_GPU_DRM_H
-#define _UAPI_CGROUP_GPU_DRM_H
+#ifndef _CGROUP_GPU_DRM_H
+#define _CGROUP_GPU_DRM_H
 
-#include "drm.h"
+#include <drm/drm.h>
 
 #if defined(__cplusplus)
 extern "C" {
@@ -28,17 +43,40 @@ extern "C" {
 
 #define CGROUP_GPU_DISPBOOST_MAX	100
 
+/* Contexts an open file may hold; CTX_CREATE fails with ENOSPC beyond. */
+#define CGROUP_GPU_MAX_CONTEXTS		1024
+
+/* SETPARAM: unset the cgroup's own value; @value must be 0. */
+#define CGROUP_GPU_PARAM_UNSET		0x1
+/* GETPARAM: read the effective value rather than the cgroup's own. */
+#define CGROUP_GPU_PARAM_EFFECTIVE	0x2
+/* GETPARAM, out: the cgroup has a value of its own. */
+#define CGROUP_GPU_PARAM_IS_SET		0x4
+
 /**
  * struct cgroup_gpu_param - a per-cgroup parameter of a device
- * @cgroup_fd: an open directory of a cgroup v2 cgroup
- * @flags: must be 0
+ * @cgroup_fd: an open directory of a cgroup v2 cgroup; O_PATH is enough
+ * @flags: in: CGROUP_GPU_PARAM_UNSET on SETPARAM, CGROUP_GPU_PARAM_EFFECTIVE
+ *	on GETPARAM, or 0; out of GETPARAM: CGROUP_GPU_PARAM_IS_SET if the cgroup
+ *	has its own value, with the EFFECTIVE bit as it came in
  * @param: CGROUP_GPU_PARAM_*
- * @value: the value to set, or the value read
+ * @value: the value to set; the value read: the cgroup's own (0 if unset)
+ *	or, with CGROUP_GPU_PARAM_EFFECTIVE, its effective value
+ *
+ * Who may set follows cgroup v2 delegation: the settings of a cgroup belong
+ * to whoever may write the directory of its parent (who may create and
+ * remove it), or to a caller with CAP_SYS_ADMIN. A delegatee owns its own
+ * directory, and may set its children, not itself. The root cgroup has no
+ * settings, and the root of the caller's cgroup namespace cannot be set from
+ * inside it.
  *
  * Errors: EBADF if @cgroup_fd is not open or not a cgroup directory, ENOTDIR
- * if it is not a directory, EINVAL for a cgroup v1 cgroup, an unknown @param,
- * nonzero @flags or a @value out of range, EACCES on SETPARAM when the caller
- * may not write to the cgroup's directory and lacks CAP_SYS_ADMIN.
+ * if it is not a directory, ENOENT if the cgroup is outside the caller's
+ * cgroup namespace or being removed, EINVAL for a cgroup v1 cgroup, an
+ * unknown @param, unknown @flags or a @value out of range. On SETPARAM also
+ * EINVAL for the root cgroup, EPERM for the root of the caller's cgroup
+ * namespace and EACCES when the caller may not write the directory of the
+ * cgroup's parent and lacks CAP_SYS_ADMIN.
  */
 struct cgroup_gpu_param {
 	__s32 cgroup_fd;
@@ -49,8 +87,10 @@ struct cgroup_gpu_param {
 
 /**
  * struct cgroup_gpu_ctx - a context of the caller's open file
- * @priority: in: the requested priority, in the CGROUP_GPU_PRIORITY range
- * @effective: out: @priority plus the offset of the caller's cgroup, clamped
+ * @priority: in: the requested priority, in the CGROUP_GPU_PRIORITY range;
+ *	above 0 needs CAP_SYS_NICE (EPERM)
+ * @effective: out: @priority plus the effective offset, now, of the cgroup
+ *	the context was created in, clamped to the CGROUP_GPU_PRIORITY range
  * @ctx_id: out on CTX_CREATE, in on CTX_GET
  * @pad: must be 0
  */
@@ -62,6 +102,7 @@ struct cgroup_gpu_ctx {
 };
 
 /*
+ * CTX_CREATE fails with ENOSPC when the file holds CGROUP_GPU_MAX_CONTEXTS.
  * Every ioctl fails with ENODEV once its device has gone away, for example
  * unbound from its driver, while the file stays open.
  */
@@ -83,4 +124,4 @@ struct cgroup_gpu_ctx {
 }
 #endif
 
-#endif /* _UAPI_CGROUP_GPU_DRM_H */
+#endif /* _CGROUP_GPU_DRM_H */

@@ -5,24 +5,26 @@
 //! the offset to the contexts that processes create.
 //!
 //! Each device is a misc device, `/dev/cgroup_gpu_rust<N>`, that answers the
-//! ioctls of `include/uapi/drm/cgroup_gpu_drm.h`, like the C DRM sample.
+//! ioctls of `cgroup_gpu_drm.h` beside this file, like the C DRM sample; the
+//! definitions below are that header's, and the selftests, which use the
+//! header, run against both samples.
 
 use core::{
     mem::size_of,
     sync::atomic::{AtomicI32, Ordering},
 };
 use kernel::{
-    capability::{capable, CAP_SYS_ADMIN},
-    cgroup::{Cgroup, CgroupData, CgroupDir, Registration},
+    capability::{capable, CAP_SYS_NICE},
+    cgroup::{Cgroup, CgroupData, Registration},
     fmt,
-    ioctl::{_IOC_NR, _IOC_SIZE},
+    ioctl::{_IOW, _IOWR},
     miscdevice::{MiscDevice, MiscDeviceRegistration, MiscDeviceVtable},
     module_param_uint, new_mutex,
     prelude::*,
     str::CString,
     sync::{Arc, Mutex},
-    uaccess::{UserSlice, UserSliceReader, UserSliceWriter},
-    uapi,
+    types::{ARef, AsBytes, FromBytes},
+    uaccess::UserSlice,
 };
 
 module! {
@@ -40,21 +42,68 @@ module_param_uint!(
     "Number of devices to create (default: 2)"
 );
 
-const PRIORITY_MIN: i32 = uapi::CGROUP_GPU_PRIORITY_MIN;
-const PRIORITY_MAX: i32 = uapi::CGROUP_GPU_PRIORITY_MAX as i32;
+const PRIORITY_MIN: i32 = -1023;
+const PRIORITY_MAX: i32 = 1023;
+const PARAM_PRIORITY_OFFSET: u64 = 1;
+const PARAM_DISPBOOST: u64 = 2;
+const PARAM_UNSET: u32 = 1 << 0;
+const PARAM_EFFECTIVE: u32 = 1 << 1;
+const PARAM_IS_SET: u32 = 1 << 2;
+const DISPBOOST_MAX: i32 = 100;
+const MAX_CONTEXTS: usize = 1024;
 
-/// One device's settings for one cgroup.
+/// `struct cgroup_gpu_param`.
+#[repr(C)]
+struct CgroupGpuParam {
+    cgroup_fd: i32,
+    flags: u32,
+    param: u64,
+    value: i64,
+}
+
+/// `struct cgroup_gpu_ctx`.
+#[repr(C)]
+struct CgroupGpuCtx {
+    priority: i32,
+    effective: i32,
+    ctx_id: u32,
+    pad: u32,
+}
+
+// SAFETY: Integers only, with no padding between or after them: any bytes
+// are a valid value, and every byte is initialised.
+unsafe impl FromBytes for CgroupGpuParam {}
+// SAFETY: As for `FromBytes` above.
+unsafe impl AsBytes for CgroupGpuParam {}
+// SAFETY: As for `CgroupGpuParam`.
+unsafe impl FromBytes for CgroupGpuCtx {}
+// SAFETY: As for `CgroupGpuParam`.
+unsafe impl AsBytes for CgroupGpuCtx {}
+
+/// The DRM sample's driver ioctl numbers: type `'d'`, from
+/// `DRM_COMMAND_BASE`, with their direction and size.
+const DRM_IOCTL_BASE: u32 = b'd' as u32;
+const DRM_COMMAND_BASE: u32 = 0x40;
+const IOCTL_SETPARAM: u32 = _IOW::<CgroupGpuParam>(DRM_IOCTL_BASE, DRM_COMMAND_BASE);
+const IOCTL_GETPARAM: u32 = _IOWR::<CgroupGpuParam>(DRM_IOCTL_BASE, DRM_COMMAND_BASE + 1);
+const IOCTL_CTX_CREATE: u32 = _IOWR::<CgroupGpuCtx>(DRM_IOCTL_BASE, DRM_COMMAND_BASE + 2);
+const IOCTL_CTX_GET: u32 = _IOWR::<CgroupGpuCtx>(DRM_IOCTL_BASE, DRM_COMMAND_BASE + 3);
+
+/// A cgroup's value that is not set: unset is not 0.
+const UNSET: i32 = i32::MIN;
+
+/// One device's settings for one cgroup, `UNSET` or a value each.
 struct Settings {
     priority_offset: AtomicI32,
     dispboost: AtomicI32,
 }
 
 impl CgroupData for Settings {
-    fn new() -> Result<Self> {
-        Ok(Settings {
-            priority_offset: AtomicI32::new(0),
-            dispboost: AtomicI32::new(0),
-        })
+    fn new() -> impl PinInit<Self, Error> {
+        Settings {
+            priority_offset: AtomicI32::new(UNSET),
+            dispboost: AtomicI32::new(UNSET),
+        }
     }
 }
 
@@ -68,10 +117,8 @@ enum Param {
 impl Param {
     fn from_uapi(param: u64) -> Result<Self> {
         match param {
-            p if p == u64::from(uapi::CGROUP_GPU_PARAM_PRIORITY_OFFSET) => {
-                Ok(Param::PriorityOffset)
-            }
-            p if p == u64::from(uapi::CGROUP_GPU_PARAM_DISPBOOST) => Ok(Param::DispBoost),
+            PARAM_PRIORITY_OFFSET => Ok(Param::PriorityOffset),
+            PARAM_DISPBOOST => Ok(Param::DispBoost),
             _ => Err(EINVAL),
         }
     }
@@ -79,7 +126,7 @@ impl Param {
     fn check(self, value: i64) -> Result<i32> {
         let (min, max) = match self {
             Param::PriorityOffset => (PRIORITY_MIN, PRIORITY_MAX),
-            Param::DispBoost => (0, uapi::CGROUP_GPU_DISPBOOST_MAX as i32),
+            Param::DispBoost => (0, DISPBOOST_MAX),
         };
         i32::try_from(value)
             .ok()
@@ -100,118 +147,140 @@ struct Device {
     settings: Registration<Settings>,
 }
 
-/// An open file of a device: the effective priorities of the contexts it
-/// created, indexed by context id.
+impl Device {
+    /// `cgroup`'s own value of `param`, or `UNSET`. Takes no lock.
+    fn own(&self, cgroup: &Cgroup, param: Param) -> Result<i32> {
+        let settings = self.settings.find(cgroup)?;
+        Ok(settings.map_or(UNSET, |s| param.of(s).load(Ordering::Relaxed)))
+    }
+
+    /// `cgroup`'s effective value of `param`: the lowest value set on the
+    /// way up to its top-level ancestor, and no more than the default, 0,
+    /// unless that ancestor has a value. Takes no lock.
+    fn effective(&self, cgroup: &Cgroup, param: Param) -> Result<i32> {
+        let mut effective = None;
+        for (cgroup, parent) in cgroup.ancestors().zip(cgroup.ancestors().skip(1)) {
+            let own = self.own(cgroup, param)?;
+            let top_level = parent.parent().is_none();
+            let bound = match own {
+                UNSET if top_level => 0,
+                UNSET => continue,
+                own => own,
+            };
+            effective = Some(effective.map_or(bound, |e: i32| e.min(bound)));
+        }
+        Ok(effective.unwrap_or(0))
+    }
+}
+
+/// A context: it stays with the cgroup its creator was in.
+struct Context {
+    cgroup: ARef<Cgroup>,
+    requested: i32,
+}
+
+impl Context {
+    /// The context's priority now, with its cgroup's current offset.
+    fn effective(&self, device: &Device) -> Result<i32> {
+        let offset = device.effective(&self.cgroup, Param::PriorityOffset)?;
+        Ok((self.requested + offset).clamp(PRIORITY_MIN, PRIORITY_MAX))
+    }
+}
+
+/// An open file of a device: the contexts it created, indexed by id.
 #[pin_data]
 struct OpenFile {
     device: Arc<Device>,
     #[pin]
-    contexts: Mutex<KVec<i32>>,
+    contexts: Mutex<KVec<Context>>,
 }
 
 impl OpenFile {
-    fn setparam(&self, arg: &mut uapi::cgroup_gpu_param) -> Result {
+    fn setparam(&self, arg: &mut CgroupGpuParam) -> Result {
         let param = Param::from_uapi(arg.param)?;
-        let value = param.check(arg.value)?;
-        if arg.flags != 0 {
-            return Err(EINVAL);
+        let value = match arg.flags {
+            0 => param.check(arg.value)?,
+            PARAM_UNSET if arg.value == 0 => UNSET,
+            _ => return Err(EINVAL),
+        };
+        let cgroup = Cgroup::from_fd_to_configure(arg.cgroup_fd)?;
+        // Unsetting a cgroup that holds nothing allocates nothing.
+        let settings = match value {
+            UNSET => self.device.settings.find(&cgroup)?,
+            _ => Some(self.device.settings.get(&cgroup)?.0),
+        };
+        if let Some(settings) = settings {
+            param.of(settings).store(value, Ordering::Relaxed);
         }
-        let dir = CgroupDir::from_fd(arg.cgroup_fd)?;
-        if !dir.may_write() && !capable(CAP_SYS_ADMIN) {
-            return Err(EACCES);
-        }
-        let (settings, _) = self.device.settings.get(dir.cgroup())?;
-        param.of(settings).store(value, Ordering::Relaxed);
         Ok(())
     }
 
-    fn getparam(&self, arg: &mut uapi::cgroup_gpu_param) -> Result {
+    fn getparam(&self, arg: &mut CgroupGpuParam) -> Result {
         let param = Param::from_uapi(arg.param)?;
-        if arg.flags != 0 {
+        if arg.flags & !PARAM_EFFECTIVE != 0 {
             return Err(EINVAL);
         }
         let cgroup = Cgroup::from_fd(arg.cgroup_fd)?;
-        arg.value = self.device.settings.find(&cgroup)?.map_or(0, |settings| {
-            param.of(settings).load(Ordering::Relaxed).into()
-        });
+        let own = self.device.own(&cgroup, param)?;
+        let value = match (arg.flags, own) {
+            (PARAM_EFFECTIVE, _) => self.device.effective(&cgroup, param)?,
+            (_, UNSET) => 0,
+            (_, own) => own,
+        };
+        arg.value = value.into();
+        if own != UNSET {
+            arg.flags |= PARAM_IS_SET;
+        }
         Ok(())
     }
 
-    fn ctx_create(&self, arg: &mut uapi::cgroup_gpu_ctx) -> Result {
+    fn ctx_create(&self, arg: &mut CgroupGpuCtx) -> Result {
         if arg.pad != 0 || !(PRIORITY_MIN..=PRIORITY_MAX).contains(&arg.priority) {
             return Err(EINVAL);
         }
-        let cgroup = Cgroup::current();
-        let offset = self.device.settings.find(&cgroup)?.map_or(0, |settings| {
-            settings.priority_offset.load(Ordering::Relaxed)
-        });
-        let effective = (arg.priority + offset).clamp(PRIORITY_MIN, PRIORITY_MAX);
+        // As i915 and amdgpu: above the default is a privilege.
+        if arg.priority > 0 && !capable(CAP_SYS_NICE) {
+            return Err(EPERM);
+        }
+        let context = Context {
+            cgroup: Cgroup::current(),
+            requested: arg.priority,
+        };
+        let effective = context.effective(&self.device)?;
         let mut contexts = self.contexts.lock();
+        if contexts.len() >= MAX_CONTEXTS {
+            return Err(ENOSPC);
+        }
         arg.ctx_id = u32::try_from(contexts.len()).map_err(|_| ENOSPC)?;
-        contexts.push(effective, GFP_KERNEL)?;
+        contexts.push(context, GFP_KERNEL_ACCOUNT)?;
         arg.effective = effective;
         Ok(())
     }
 
-    fn ctx_get(&self, arg: &mut uapi::cgroup_gpu_ctx) -> Result {
+    fn ctx_get(&self, arg: &mut CgroupGpuCtx) -> Result {
         if arg.pad != 0 {
             return Err(EINVAL);
         }
         let contexts = self.contexts.lock();
         let id = usize::try_from(arg.ctx_id).map_err(|_| ENOENT)?;
-        arg.effective = *contexts.get(id).ok_or(ENOENT)?;
+        arg.effective = contexts.get(id).ok_or(ENOENT)?.effective(&self.device)?;
         Ok(())
     }
 }
 
-/// An ioctl argument of the uAPI, copied field by field.
-trait IoctlArg: Sized {
-    fn read(reader: &mut UserSliceReader) -> Result<Self>;
-    fn write(&self, writer: &mut UserSliceWriter) -> Result;
-}
-
-impl IoctlArg for uapi::cgroup_gpu_param {
-    fn read(reader: &mut UserSliceReader) -> Result<Self> {
-        Ok(Self {
-            cgroup_fd: reader.read()?,
-            flags: reader.read()?,
-            param: reader.read()?,
-            value: reader.read()?,
-        })
-    }
-
-    fn write(&self, writer: &mut UserSliceWriter) -> Result {
-        writer.write(&self.cgroup_fd)?;
-        writer.write(&self.flags)?;
-        writer.write(&self.param)?;
-        writer.write(&self.value)
-    }
-}
-
-impl IoctlArg for uapi::cgroup_gpu_ctx {
-    fn read(reader: &mut UserSliceReader) -> Result<Self> {
-        Ok(Self {
-            priority: reader.read()?,
-            effective: reader.read()?,
-            ctx_id: reader.read()?,
-            pad: reader.read()?,
-        })
-    }
-
-    fn write(&self, writer: &mut UserSliceWriter) -> Result {
-        writer.write(&self.priority)?;
-        writer.write(&self.effective)?;
-        writer.write(&self.ctx_id)?;
-        writer.write(&self.pad)
-    }
-}
-
-/// Runs `op` on the ioctl's argument, copied from and back to user space.
-fn with_arg<T: IoctlArg>(arg: usize, op: impl FnOnce(&mut T) -> Result) -> Result<isize> {
+/// Runs `op` on the ioctl's argument, copied from user space, and copies
+/// it back if the ioctl is `_IOWR`.
+fn with_arg<T: FromBytes + AsBytes>(
+    arg: usize,
+    copy_back: bool,
+    op: impl FnOnce(&mut T) -> Result,
+) -> Result<isize> {
     let (mut reader, mut writer) = UserSlice::new(arg, size_of::<T>()).reader_writer();
-    let mut value = T::read(&mut reader)?;
+    let mut value = reader.read::<T>()?;
     op(&mut value)?;
-    value.write(&mut writer)?;
+    if copy_back {
+        writer.write(&value)?;
+    }
     Ok(0)
 }
 
@@ -226,19 +295,16 @@ impl MiscDevice for OpenFile {
                 device: device.clone(),
                 contexts <- new_mutex!(KVec::new()),
             }),
-            GFP_KERNEL,
+            GFP_KERNEL_ACCOUNT,
         )
     }
 
     fn ioctl(file: Pin<&OpenFile>, cmd: u32, arg: usize) -> Result<isize> {
-        // The same numbers as the DRM sample's driver ioctls.
-        let param = _IOC_SIZE(cmd) == size_of::<uapi::cgroup_gpu_param>();
-        let ctx = _IOC_SIZE(cmd) == size_of::<uapi::cgroup_gpu_ctx>();
-        match _IOC_NR(cmd).wrapping_sub(uapi::DRM_COMMAND_BASE) {
-            uapi::DRM_CGROUP_GPU_SETPARAM if param => with_arg(arg, |p| file.setparam(p)),
-            uapi::DRM_CGROUP_GPU_GETPARAM if param => with_arg(arg, |p| file.getparam(p)),
-            uapi::DRM_CGROUP_GPU_CTX_CREATE if ctx => with_arg(arg, |c| file.ctx_create(c)),
-            uapi::DRM_CGROUP_GPU_CTX_GET if ctx => with_arg(arg, |c| file.ctx_get(c)),
+        match cmd {
+            IOCTL_SETPARAM => with_arg(arg, false, |p| file.setparam(p)),
+            IOCTL_GETPARAM => with_arg(arg, true, |p| file.getparam(p)),
+            IOCTL_CTX_CREATE => with_arg(arg, true, |c| file.ctx_create(c)),
+            IOCTL_CTX_GET => with_arg(arg, true, |c| file.ctx_get(c)),
             _ => Err(ENOTTY),
         }
     }
@@ -247,7 +313,7 @@ impl MiscDevice for OpenFile {
 static FOPS: MiscDeviceVtable<OpenFile> = MiscDeviceVtable::new(&THIS_MODULE);
 
 struct RustCgroupGpu {
-    _devices: KVec<Pin<KBox<MiscDeviceRegistration<OpenFile>>>>,
+    _devices: KVec<MiscDeviceRegistration<OpenFile>>,
 }
 
 impl kernel::Module for RustCgroupGpu {
@@ -262,7 +328,8 @@ impl kernel::Module for RustCgroupGpu {
             )?;
             let name = CString::try_from_fmt(fmt!("cgroup_gpu_rust{index}"))?;
             devices.push(
-                MiscDeviceRegistration::register(name, &FOPS, device)?,
+                // Like a DRM render node: any user may open it.
+                MiscDeviceRegistration::register(name, 0o666, &FOPS, device)?,
                 GFP_KERNEL,
             )?;
         }

@@ -62,3 +62,33 @@ bool wait_core_objects(const char *owner, long objects)
 	}
 	return false;
 }
+
+/* /dev/kmsg, positioned after the records logged so far; -1 on failure. */
+int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0 && lseek(fd, 0, SEEK_END) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Whether a record logged since kmsg_open() contains @text. */
+bool kmsg_find(int fd, const char *text)
+{
+	char record[1024];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, record, sizeof(record) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* overwritten records: go on */
+		if (n <= 0)
+			return false;
+		record[n] = '\0';
+		if (strstr(record, text))
+			return true;
+	}
+}

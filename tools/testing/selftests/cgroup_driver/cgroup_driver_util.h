@@ -15,5 +15,7 @@ int load_module(const char *path, const char *params);
 int unload_module(const char *name);
 long core_objects(const char *owner);
 bool wait_core_objects(const char *owner, long objects);
+int kmsg_open(void);
+bool kmsg_find(int fd, const char *text);
 
 #endif

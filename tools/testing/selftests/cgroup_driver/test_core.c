@@ -274,34 +274,55 @@ TEST_F_TIMEOUT(core, release_frees_10000_cgroups, 900)
 	EXPECT_EQ(n, read_stats().frees);
 }
 
+/* Creates cgroups "0" to "@n - 1" in @dir, each with data; 0 or -1. */
+static int children_with_data(int dir, int n)
+{
+	char name[16];
+	int i, fd;
+
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%d", i);
+		if (mkdirat(dir, name, 0755))
+			return -1;
+		fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 || get_data(fd)) {
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+/* Forks a process that removes those cgroups; its pid, or -1. */
+static pid_t remove_children(int dir, int n)
+{
+	char name[16];
+	pid_t pid = fork();
+	int i;
+
+	if (pid)
+		return pid;
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%d", i);
+		if (unlinkat(dir, name, AT_REMOVEDIR))
+			_exit(1);
+	}
+	_exit(0);
+}
+
 /* Each object is freed once, by release or by its cgroup, whichever wins. */
 TEST_F_TIMEOUT(core, release_races_cgroup_removal, 300)
 {
 	const int n = 500;
-	char name[32];
-	int i, fd, status;
+	int status;
 	pid_t pid;
 
-	for (i = 0; i < n; i++) {
-		snprintf(name, sizeof(name), "%d", i);
-		ASSERT_EQ(0, mkdirat(self->fd, name, 0755));
-		fd = openat(self->fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, get_data(fd));
-		close(fd);
-	}
+	ASSERT_EQ(0, children_with_data(self->fd, n));
 	EXPECT_EQ(n, objects());
 
-	pid = fork();
+	pid = remove_children(self->fd, n);
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		for (i = 0; i < n; i++) {
-			snprintf(name, sizeof(name), "%d", i);
-			if (unlinkat(self->fd, name, AT_REMOVEDIR))
-				_exit(1);
-		}
-		_exit(0);
-	}
 	EXPECT_EQ(0, control("release"));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -314,18 +335,59 @@ TEST_F_TIMEOUT(core, release_races_cgroup_removal, 300)
 	EXPECT_EQ(-1, objects());
 }
 
+#define LEAKED "module " MODULE_NAME " left 1 registration(s); released them"
+
 /* The module goes away while cgroups still hold its data. */
 TEST_F(core, unload_with_data)
 {
+	int kmsg = kmsg_open();
+
+	ASSERT_LE(0, kmsg);
 	ASSERT_EQ(0, get_data(self->fd));
 	EXPECT_EQ(1, objects());
 	ASSERT_EQ(0, unload());
 	EXPECT_EQ(-1, objects());
+	/* It released what it registered: the core had nothing to do. */
+	EXPECT_FALSE(kmsg_find(kmsg, LEAKED));
+	close(kmsg);
 	/* The cgroup's free must not call into the unloaded module. */
 	close(self->fd);
 	self->fd = -1;
 	ASSERT_EQ(0, rmdir(self->cg));
 	usleep(SETTLE_USEC);
+	EXPECT_EQ(0, load());
+	EXPECT_EQ(0, control("register"));
+	EXPECT_EQ(0, objects());
+}
+
+/*
+ * A module that leaks its registration (a C driver's bug, or mem::forget()
+ * of a Rust registration) goes away with data on live cgroups: the core
+ * releases the registration before the module's code goes, naming the
+ * module, while the cgroups are being removed. A cgroup freed later must not
+ * call into the unloaded module (KASAN), and each object is freed once
+ * (KASAN, kmemleak).
+ */
+TEST_F(core, leaked_registration_released_when_module_goes)
+{
+	const int n = 200;
+	int kmsg = kmsg_open(), status;
+	pid_t pid;
+
+	ASSERT_LE(0, kmsg);
+	ASSERT_EQ(0, children_with_data(self->fd, n));
+	EXPECT_EQ(n, objects());
+	ASSERT_EQ(0, control("leak"));
+
+	pid = remove_children(self->fd, n);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(0, unload());
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT_EQ(-1, objects());
+	EXPECT_TRUE(kmsg_find(kmsg, LEAKED));
+	close(kmsg);
+	/* And it loads again. */
 	EXPECT_EQ(0, load());
 	EXPECT_EQ(0, control("register"));
 	EXPECT_EQ(0, objects());

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The uAPI of the GPU-like samples (include/uapi/drm/cgroup_gpu_drm.h), run
+ * The uAPI of the GPU-like samples (samples/cgroup_driver/cgroup_gpu_drm.h), run
  * against both: the C DRM driver (render nodes) and the Rust misc-device
  * driver. Each test loads the sample with two devices and unloads it after.
  * $CGDRV_SAMPLES names the directory of the samples' .ko files.
@@ -8,11 +8,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -22,7 +24,7 @@
 #include <libgen.h>
 #include <unistd.h>
 
-#include <drm/cgroup_gpu_drm.h>
+#include "cgroup_gpu_drm.h"
 
 #include "../kselftest_harness.h"
 #include "../cgroup/cgroup_util.h"
@@ -44,6 +46,8 @@ FIXTURE_VARIANT(uapi) {
 	int (*open_devices)(int dev[2]);
 	/* The sysfs directory that binds and unbinds single devices, if any. */
 	const char *bus_driver;
+	/* Refuses an ioctl whose type or direction is not the uAPI's. */
+	bool whole_ioctl_number;
 };
 
 /* The render nodes of DRM driver "cgroup_gpu", in minor order. */
@@ -86,6 +90,7 @@ FIXTURE_VARIANT_ADD(uapi, drm) {
 FIXTURE_VARIANT_ADD(uapi, rust) {
 	.module = "rust_cgroup_driver",
 	.open_devices = open_rust_devices,
+	.whole_ioctl_number = true,
 };
 
 static int load_sample(const char *module)
@@ -106,10 +111,10 @@ static int setparam(int dev, int cgroup_fd, __u64 param, __s64 value)
 	return ioctl(dev, DRM_IOCTL_CGROUP_GPU_SETPARAM, &p) ? -errno : 0;
 }
 
-static int setparam_flags(int dev, int cgroup_fd, __u32 flags)
+static int setparam_flags(int dev, int cgroup_fd, __u32 flags, __s64 value)
 {
 	struct cgroup_gpu_param p = {
-		.cgroup_fd = cgroup_fd, .flags = flags, .param = OFFSET,
+		.cgroup_fd = cgroup_fd, .flags = flags, .param = OFFSET, .value = value,
 	};
 
 	return ioctl(dev, DRM_IOCTL_CGROUP_GPU_SETPARAM, &p) ? -errno : 0;
@@ -121,11 +126,49 @@ static int setparam_flags(int dev, int cgroup_fd, __u32 flags)
  */
 #define ERR(e) (-1000000 - (e))
 
+static long long getparam_flags(int dev, int cgroup_fd, __u64 param, __u32 *flags)
+{
+	struct cgroup_gpu_param p = {
+		.cgroup_fd = cgroup_fd, .flags = *flags, .param = param,
+	};
+
+	if (ioctl(dev, DRM_IOCTL_CGROUP_GPU_GETPARAM, &p))
+		return ERR(errno);
+	*flags = p.flags;
+	return p.value;
+}
+
+/* The cgroup's own value, 0 if unset. */
 static long long getparam(int dev, int cgroup_fd, __u64 param)
 {
-	struct cgroup_gpu_param p = { .cgroup_fd = cgroup_fd, .param = param };
+	__u32 flags = 0;
 
-	return ioctl(dev, DRM_IOCTL_CGROUP_GPU_GETPARAM, &p) ? ERR(errno) : p.value;
+	return getparam_flags(dev, cgroup_fd, param, &flags);
+}
+
+static long long effective(int dev, int cgroup_fd, __u64 param)
+{
+	__u32 flags = CGROUP_GPU_PARAM_EFFECTIVE;
+
+	return getparam_flags(dev, cgroup_fd, param, &flags);
+}
+
+/* 1 if the cgroup has its own value, 0 if not, or ERR(errno). */
+static long long is_set(int dev, int cgroup_fd, __u64 param)
+{
+	__u32 flags = 0;
+	long long ret = getparam_flags(dev, cgroup_fd, param, &flags);
+
+	return ret <= ERR(0) ? ret : !!(flags & CGROUP_GPU_PARAM_IS_SET);
+}
+
+static int unset(int dev, int cgroup_fd, __u64 param)
+{
+	struct cgroup_gpu_param p = {
+		.cgroup_fd = cgroup_fd, .flags = CGROUP_GPU_PARAM_UNSET, .param = param,
+	};
+
+	return ioctl(dev, DRM_IOCTL_CGROUP_GPU_SETPARAM, &p) ? -errno : 0;
 }
 
 /* Creates a context; returns its effective priority. */
@@ -202,11 +245,82 @@ TEST_F(uapi, defaults_allocate_nothing)
 
 TEST_F(uapi, set_and_get)
 {
+	EXPECT_EQ(0, is_set(self->dev[0], self->a, OFFSET));
 	ASSERT_EQ(0, setparam(self->dev[0], self->a, OFFSET, -200));
 	ASSERT_EQ(0, setparam(self->dev[0], self->a, DISPBOOST, 40));
 	EXPECT_EQ(-200, getparam(self->dev[0], self->a, OFFSET));
 	EXPECT_EQ(40, getparam(self->dev[0], self->a, DISPBOOST));
+	EXPECT_EQ(1, is_set(self->dev[0], self->a, OFFSET));
 	EXPECT_EQ(1, core_objects(variant->module));
+}
+
+/* Unset is not 0: 0 is a value, and a set 0 bounds the subtree. */
+TEST_F(uapi, unset_is_not_zero)
+{
+	char *child;
+	int cfd = make_cgroup(self->cg_a, "child", &child);
+
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, setparam(self->dev[0], self->a, OFFSET, 0));
+	EXPECT_EQ(1, is_set(self->dev[0], self->a, OFFSET));
+	ASSERT_EQ(0, setparam(self->dev[0], cfd, OFFSET, -5));
+	EXPECT_EQ(-5, effective(self->dev[0], cfd, OFFSET));
+	ASSERT_EQ(0, setparam(self->dev[0], self->a, OFFSET, -300));
+	EXPECT_EQ(-300, effective(self->dev[0], cfd, OFFSET));
+	ASSERT_EQ(0, unset(self->dev[0], self->a, OFFSET));
+	EXPECT_EQ(0, is_set(self->dev[0], self->a, OFFSET));
+	EXPECT_EQ(0, getparam(self->dev[0], self->a, OFFSET));
+	EXPECT_EQ(-5, effective(self->dev[0], cfd, OFFSET));
+	ASSERT_EQ(0, unset(self->dev[0], cfd, OFFSET));
+	EXPECT_EQ(0, effective(self->dev[0], cfd, OFFSET));
+	/* Unsetting where nothing is stored stores nothing. */
+	EXPECT_EQ(0, unset(self->dev[1], cfd, OFFSET));
+	EXPECT_EQ(2, core_objects(variant->module));
+	EXPECT_EQ(-EINVAL, setparam_flags(self->dev[0], cfd, CGROUP_GPU_PARAM_EFFECTIVE, 0));
+	close(cfd);
+	EXPECT_EQ(0, cg_destroy(child));
+	free(child);
+}
+
+/*
+ * Values are hierarchical, like cpu.uclamp.max: an unset cgroup inherits,
+ * a set one below the top level is capped by its parent's effective value,
+ * and a top-level one gets its own.
+ */
+TEST_F(uapi, effective_value_is_capped_by_ancestors)
+{
+	char *child, *grandchild;
+	int cfd = make_cgroup(self->cg_a, "child", &child);
+	int gfd = make_cgroup(child, "grandchild", &grandchild);
+
+	ASSERT_LE(0, cfd);
+	ASSERT_LE(0, gfd);
+	/* Nothing set: the default. */
+	EXPECT_EQ(0, effective(self->dev[0], gfd, OFFSET));
+	/* Below an unset top level, the default bounds. */
+	ASSERT_EQ(0, setparam(self->dev[0], cfd, OFFSET, 500));
+	EXPECT_EQ(0, effective(self->dev[0], cfd, OFFSET));
+	ASSERT_EQ(0, setparam(self->dev[0], self->a, OFFSET, 100));
+	EXPECT_EQ(100, effective(self->dev[0], self->a, OFFSET));
+	EXPECT_EQ(100, effective(self->dev[0], cfd, OFFSET));
+	EXPECT_EQ(100, effective(self->dev[0], gfd, OFFSET));
+	EXPECT_EQ(500, getparam(self->dev[0], cfd, OFFSET));
+	ASSERT_EQ(0, setparam(self->dev[0], gfd, OFFSET, 30));
+	EXPECT_EQ(30, effective(self->dev[0], gfd, OFFSET));
+	ASSERT_EQ(0, setparam(self->dev[0], self->a, OFFSET, 10));
+	EXPECT_EQ(10, effective(self->dev[0], gfd, OFFSET));
+	/* Negative values spread below. */
+	ASSERT_EQ(0, setparam(self->dev[0], cfd, OFFSET, -100));
+	EXPECT_EQ(-100, effective(self->dev[0], gfd, OFFSET));
+	/* The root has none. */
+	EXPECT_EQ(0, effective(self->dev[0], self->a, DISPBOOST));
+
+	close(gfd);
+	close(cfd);
+	EXPECT_EQ(0, cg_destroy(grandchild));
+	EXPECT_EQ(0, cg_destroy(child));
+	free(grandchild);
+	free(child);
 }
 
 TEST_F(uapi, devices_and_siblings_are_isolated)
@@ -239,7 +353,11 @@ TEST_F(uapi, effective_priority_follows_the_cgroup)
 	EXPECT_EQ(CGROUP_GPU_PRIORITY_MIN, ctx_create(self->dev[0], -1000, NULL));
 }
 
-TEST_F(uapi, migration_changes_only_new_contexts)
+/*
+ * A context stays with the cgroup its creator was in, and follows that
+ * cgroup's value as it changes; moving the creator does not move it.
+ */
+TEST_F(uapi, contexts_follow_their_cgroup_not_their_creator)
 {
 	__u32 first, second;
 
@@ -250,15 +368,22 @@ TEST_F(uapi, migration_changes_only_new_contexts)
 	ASSERT_EQ(0, ctx_create(self->dev[0], 0, &second));
 	ASSERT_EQ(0, setparam(self->dev[0], self->a, OFFSET, 7));
 
-	EXPECT_EQ(100, ctx_get(self->dev[0], first));
+	EXPECT_EQ(7, ctx_get(self->dev[0], first));
 	EXPECT_EQ(0, ctx_get(self->dev[0], second));
 	EXPECT_EQ(ERR(ENOENT), ctx_get(self->dev[0], second + 1));
+	/* The context keeps its cgroup after the cgroup is removed. */
+	ASSERT_EQ(0, cg_enter_current(self->root));
+	close(self->a);
+	self->a = -1;
+	ASSERT_EQ(0, rmdir(self->cg_a));
+	EXPECT_EQ(7, ctx_get(self->dev[0], first));
 }
 
 TEST_F(uapi, invalid_arguments)
 {
 	int file, dir = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	char v1[] = "/tmp/cgroup_gpu_v1.XXXXXX";
+	__u32 unset_flag = CGROUP_GPU_PARAM_UNSET;
 	int v1fd;
 
 	file = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
@@ -266,7 +391,10 @@ TEST_F(uapi, invalid_arguments)
 	ASSERT_LE(0, file);
 	EXPECT_EQ(-EINVAL, setparam(self->dev[0], self->a, 99, 0));
 	EXPECT_EQ(ERR(EINVAL), getparam(self->dev[0], self->a, 99));
-	EXPECT_EQ(-EINVAL, setparam_flags(self->dev[0], self->a, 1));
+	EXPECT_EQ(-EINVAL, setparam_flags(self->dev[0], self->a, 1 << 3, 0));
+	EXPECT_EQ(-EINVAL, setparam_flags(self->dev[0], self->a, CGROUP_GPU_PARAM_IS_SET, 0));
+	EXPECT_EQ(-EINVAL, setparam_flags(self->dev[0], self->a, CGROUP_GPU_PARAM_UNSET, 1));
+	EXPECT_EQ(ERR(EINVAL), getparam_flags(self->dev[0], self->a, OFFSET, &unset_flag));
 	EXPECT_EQ(-EINVAL, setparam(self->dev[0], self->a, OFFSET, CGROUP_GPU_PRIORITY_MAX + 1));
 	EXPECT_EQ(-EINVAL, setparam(self->dev[0], self->a, OFFSET, CGROUP_GPU_PRIORITY_MIN - 1));
 	EXPECT_EQ(-EINVAL, setparam(self->dev[0], self->a, DISPBOOST, -1));
@@ -294,8 +422,8 @@ TEST_F(uapi, invalid_arguments)
 	close(dir);
 }
 
-/* Runs setparam on @cgroup_fd as an unprivileged user; its result. */
-static int setparam_as_nobody(int dev, int cgroup_fd)
+/* Drops to TEST_UID in a child that runs @fn; @fn's result, or -1000. */
+static int as_nobody(int (*fn)(void *arg), void *arg)
 {
 	int status;
 	pid_t pid = fork();
@@ -303,23 +431,307 @@ static int setparam_as_nobody(int dev, int cgroup_fd)
 	if (pid == 0) {
 		if (setgid(TEST_UID) || setuid(TEST_UID))
 			_exit(100);
-		_exit(-setparam(dev, cgroup_fd, OFFSET, 9));
+		_exit(-fn(arg));
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
 		return -1000;
 	return -WEXITSTATUS(status);
 }
 
-TEST_F(uapi, unprivileged_needs_delegation)
-{
-	EXPECT_EQ(-EACCES, setparam_as_nobody(self->dev[0], self->a));
-	EXPECT_EQ(0, getparam(self->dev[0], self->a, OFFSET));
+struct setparam_args {
+	int dev, cgroup_fd, value;
+};
 
-	/* Delegating the cgroup hands its directory to the user. */
-	ASSERT_EQ(0, chown(self->cg_a, TEST_UID, -1));
-	EXPECT_EQ(0, setparam_as_nobody(self->dev[0], self->a));
-	EXPECT_EQ(9, getparam(self->dev[0], self->a, OFFSET));
-	EXPECT_EQ(-EACCES, setparam_as_nobody(self->dev[0], self->b));
+static int setparam_fn(void *arg)
+{
+	struct setparam_args *a = arg;
+
+	return setparam(a->dev, a->cgroup_fd, OFFSET, a->value);
+}
+
+static int setparam_as_nobody(int dev, int cgroup_fd, int value)
+{
+	struct setparam_args a = { dev, cgroup_fd, value };
+
+	return as_nobody(setparam_fn, &a);
+}
+
+static int mkdir_fn(void *path)
+{
+	return mkdir(path, 0755) ? -errno : 0;
+}
+
+static int ctx_create_fn(void *arg)
+{
+	struct setparam_args *a = arg;
+	int ret = ctx_create(a->dev, a->value, NULL);
+
+	return ret <= ERR(0) ? ret - ERR(0) : 0;
+}
+
+/* Hands @cgroup to TEST_UID as systemd delegates a cgroup. */
+static int delegate(const char *cgroup)
+{
+	static const char * const files[] = {
+		".", "cgroup.procs", "cgroup.threads", "cgroup.subtree_control",
+	};
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		snprintf(path, sizeof(path), "%s/%s", cgroup, files[i]);
+		if (chown(path, TEST_UID, TEST_UID))
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * cgroup v2 delegation: a cgroup's settings belong to whoever may write its
+ * parent's directory. The delegatee owns its delegated cgroup, so it may
+ * set the children it creates there, but not the cgroup itself.
+ */
+TEST_F(uapi, delegatee_sets_children_not_itself)
+{
+	char *child = cg_name(self->cg_a, "child");
+	int cfd, rootfd = open(self->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	ASSERT_LE(0, rootfd);
+	EXPECT_EQ(-EACCES, setparam_as_nobody(self->dev[0], self->a, 9));
+	ASSERT_EQ(0, delegate(self->cg_a));
+	EXPECT_EQ(-EACCES, setparam_as_nobody(self->dev[0], self->a, 9));
+	EXPECT_EQ(0, getparam(self->dev[0], self->a, OFFSET));
+	EXPECT_EQ(-EACCES, setparam_as_nobody(self->dev[0], self->b, 9));
+
+	ASSERT_EQ(0, as_nobody(mkdir_fn, child));
+	cfd = open(child, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_LE(0, cfd);
+	EXPECT_EQ(0, setparam_as_nobody(self->dev[0], cfd, 9));
+	EXPECT_EQ(9, getparam(self->dev[0], cfd, OFFSET));
+
+	/* The root cgroup has no settings, for anyone. */
+	EXPECT_EQ(-EINVAL, setparam_as_nobody(self->dev[0], rootfd, 9));
+	EXPECT_EQ(-EINVAL, setparam(self->dev[0], rootfd, OFFSET, 9));
+	/* CAP_SYS_ADMIN sets anything else. */
+	EXPECT_EQ(0, setparam(self->dev[0], self->a, OFFSET, 5));
+	EXPECT_EQ(5, getparam(self->dev[0], self->a, OFFSET));
+
+	close(cfd);
+	close(rootfd);
+	EXPECT_EQ(0, rmdir(child));
+	free(child);
+}
+
+/*
+ * The delegation scenario: the owner of the parent gives a cgroup an
+ * offset; the delegatee sets its children as it likes, but their effective
+ * offset, and the priority of their contexts, never rise above the grant,
+ * and follow it down when it is lowered.
+ */
+TEST_F(uapi, delegatee_cannot_rise_above_its_grant)
+{
+	char *child = cg_name(self->cg_a, "child");
+	char *grandchild = cg_name(child, "grandchild");
+	int cfd, gfd;
+	__u32 id;
+
+	ASSERT_EQ(0, setparam(self->dev[0], self->a, OFFSET, 100));
+	ASSERT_EQ(0, delegate(self->cg_a));
+	ASSERT_EQ(0, as_nobody(mkdir_fn, child));
+	ASSERT_EQ(0, as_nobody(mkdir_fn, grandchild));
+	cfd = open(child, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	gfd = open(grandchild, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_LE(0, cfd);
+	ASSERT_LE(0, gfd);
+
+	EXPECT_EQ(-EACCES, setparam_as_nobody(self->dev[0], self->a, 1000));
+	EXPECT_EQ(0, setparam_as_nobody(self->dev[0], cfd, 1000));
+	EXPECT_EQ(0, setparam_as_nobody(self->dev[0], gfd, 1000));
+	EXPECT_EQ(1000, getparam(self->dev[0], gfd, OFFSET));
+	EXPECT_EQ(100, effective(self->dev[0], cfd, OFFSET));
+	EXPECT_EQ(100, effective(self->dev[0], gfd, OFFSET));
+
+	ASSERT_EQ(0, cg_enter_current(grandchild));
+	EXPECT_EQ(100, ctx_create(self->dev[0], 0, &id));
+	ASSERT_EQ(0, setparam(self->dev[0], self->a, OFFSET, 20));
+	EXPECT_EQ(20, ctx_get(self->dev[0], id));
+	ASSERT_EQ(0, cg_enter_current(self->root));
+
+	close(gfd);
+	close(cfd);
+	EXPECT_EQ(0, rmdir(grandchild));
+	EXPECT_EQ(0, rmdir(child));
+	free(grandchild);
+	free(child);
+}
+
+/* Both samples name a cgroup by any fd of its directory, O_PATH too. */
+TEST_F(uapi, o_path_names_a_cgroup)
+{
+	int fd = open(self->cg_a, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, setparam(self->dev[0], fd, OFFSET, 3));
+	EXPECT_EQ(3, getparam(self->dev[0], fd, OFFSET));
+	EXPECT_EQ(3, getparam(self->dev[0], self->a, OFFSET));
+	close(fd);
+}
+
+struct flip {
+	int dev, number, allowed, forbidden, stop;
+};
+
+static void *flip_fd(void *arg)
+{
+	struct flip *f = arg;
+
+	while (!__atomic_load_n(&f->stop, __ATOMIC_RELAXED)) {
+		dup2(f->allowed, f->number);
+		dup2(f->forbidden, f->number);
+	}
+	return NULL;
+}
+
+#define FLIP_SETS 20000
+
+/* Sets FLIP_SETS times through an fd number that another thread flips. */
+static int set_through_flipping_fd(void *arg)
+{
+	struct flip *f = arg;
+	pthread_t flipper;
+	int i;
+
+	if (pthread_create(&flipper, NULL, flip_fd, f))
+		return -EAGAIN;
+	for (i = 0; i < FLIP_SETS; i++)
+		setparam(f->dev, f->number, OFFSET, 77);
+	__atomic_store_n(&f->stop, 1, __ATOMIC_RELAXED);
+	pthread_join(flipper, NULL);
+	return 0;
+}
+
+/*
+ * The permission check and the cgroup set come from one lookup of the fd:
+ * another thread that dup2()s a forbidden cgroup onto the same number never
+ * gets its value changed.
+ */
+TEST_F(uapi, fd_reuse_cannot_redirect_a_set)
+{
+	char *child = cg_name(self->cg_a, "child");
+	struct flip f = { .dev = self->dev[0], .number = 200, .forbidden = self->b };
+	int cfd;
+
+	ASSERT_EQ(0, delegate(self->cg_a));
+	ASSERT_EQ(0, as_nobody(mkdir_fn, child));
+	cfd = open(child, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_LE(0, cfd);
+	f.allowed = cfd;
+	EXPECT_EQ(0, as_nobody(set_through_flipping_fd, &f));
+	EXPECT_EQ(77, getparam(self->dev[0], cfd, OFFSET));
+	EXPECT_EQ(0, getparam(self->dev[0], self->b, OFFSET));
+	EXPECT_EQ(1, core_objects(variant->module));
+	close(cfd);
+	EXPECT_EQ(0, rmdir(child));
+	free(child);
+}
+
+/*
+ * In a cgroup namespace, as with nsdelegate, the namespace's root is a
+ * delegation boundary (EPERM) and cgroups outside do not exist (ENOENT).
+ * Runs in a child that entered @cg_a and unshared its cgroup namespace;
+ * returns 0 or the number of the first check that failed.
+ */
+static int check_in_namespace(int dev, const char *cg_a, int a, int b, int child_fd)
+{
+	if (cg_enter_current(cg_a) || unshare(CLONE_NEWCGROUP))
+		return 1;
+	if (setparam(dev, a, OFFSET, 1) != -EPERM)
+		return 2;
+	if (setparam(dev, b, OFFSET, 1) != -ENOENT)
+		return 3;
+	if (getparam(dev, b, OFFSET) != ERR(ENOENT))
+		return 4;
+	if (setparam(dev, child_fd, OFFSET, 6))
+		return 5;
+	if (getparam(dev, a, OFFSET) != 0)
+		return 6;
+	return 0;
+}
+
+TEST_F(uapi, cgroup_namespace_root_is_a_boundary)
+{
+	char *child;
+	int status, cfd = make_cgroup(self->cg_a, "child", &child);
+	pid_t pid;
+
+	ASSERT_LE(0, cfd);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(check_in_namespace(self->dev[0], self->cg_a, self->a, self->b, cfd));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(6, getparam(self->dev[0], cfd, OFFSET));
+	close(cfd);
+	EXPECT_EQ(0, cg_destroy(child));
+	free(child);
+}
+
+/* As i915 and amdgpu: a priority above the default needs CAP_SYS_NICE. */
+TEST_F(uapi, raising_a_priority_needs_cap_sys_nice)
+{
+	struct setparam_args up = { self->dev[0], -1, 1 }, zero = { self->dev[0], -1, 0 };
+
+	EXPECT_EQ(-EPERM, as_nobody(ctx_create_fn, &up));
+	EXPECT_EQ(0, as_nobody(ctx_create_fn, &zero));
+	EXPECT_EQ(1, ctx_create(self->dev[0], 1, NULL));
+}
+
+/* SETPARAM is write-only: nothing is copied back to user space. */
+TEST_F(uapi, setparam_copies_nothing_back)
+{
+	struct cgroup_gpu_param *p;
+
+	p = mmap(NULL, getpagesize(), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p->cgroup_fd = self->a;
+	p->param = OFFSET;
+	p->value = 4;
+	ASSERT_EQ(0, mprotect(p, getpagesize(), PROT_READ));
+	EXPECT_EQ(0, ioctl(self->dev[0], DRM_IOCTL_CGROUP_GPU_SETPARAM, p));
+	EXPECT_EQ(4, getparam(self->dev[0], self->a, OFFSET));
+	munmap(p, getpagesize());
+}
+
+/* The number of an ioctl is its type, direction, number and size. */
+TEST_F(uapi, ioctl_number_is_checked_whole)
+{
+	struct cgroup_gpu_param p = { .cgroup_fd = self->a, .param = OFFSET, .value = 4 };
+	unsigned long nr = DRM_COMMAND_BASE + DRM_CGROUP_GPU_SETPARAM;
+
+	if (!variant->whole_ioctl_number)
+		SKIP(return, "DRM routes driver ioctls by number, as for every DRM driver");
+	EXPECT_EQ(-1, ioctl(self->dev[0], _IOW('x', nr, struct cgroup_gpu_param), &p));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(self->dev[0], _IOR(DRM_IOCTL_BASE, nr, struct cgroup_gpu_param), &p));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(self->dev[0], _IOW(DRM_IOCTL_BASE, nr, __u64), &p));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(0, getparam(self->dev[0], self->a, OFFSET));
+	EXPECT_EQ(0, ioctl(self->dev[0], DRM_IOCTL_CGROUP_GPU_SETPARAM, &p));
+}
+
+TEST_F(uapi, contexts_per_file_are_bounded)
+{
+	int i;
+
+	for (i = 0; i < CGROUP_GPU_MAX_CONTEXTS; i++)
+		ASSERT_EQ(0, ctx_create(self->dev[0], 0, NULL));
+	EXPECT_EQ(ERR(ENOSPC), ctx_create(self->dev[0], 0, NULL));
+	/* Another file has its own. */
+	EXPECT_EQ(0, ctx_create(self->dev[1], 0, NULL));
 }
 
 TEST_F(uapi, freed_when_the_cgroup_goes)

@@ -8,6 +8,9 @@
  * write; the cgroup is a directory fd of the writing process:
  *   register            cgroup_driver_init()
  *   release             cgroup_driver_release()
+ *   leak                forget the registration, as a buggy driver or a
+ *                       mem::forget() in Rust would: the core must release
+ *                       it when the module goes
  *   get FD              cgroup_driver_get_data(); write() returns its errno
  *   race FD THREADS     THREADS kthreads miss on the cgroup at once: each
  *                       waits in alloc_data until all have missed
@@ -15,6 +18,7 @@
  */
 #include <linux/atomic.h>
 #include <linux/cgroup.h>
+#include <linux/cgroup_driver.h>
 #include <linux/completion.h>
 #include <linux/debugfs.h>
 #include <linux/kthread.h>
@@ -144,7 +148,7 @@ static int with_cgroup_fd(const char *arg, unsigned int threads)
 
 	if (kstrtoint(arg, 10, &fd))
 		return -EINVAL;
-	cgrp = cgroup_v1v2_get_from_fd(fd);
+	cgrp = cgroup_driver_cgroup_from_fd(fd, false);
 	if (IS_ERR(cgrp))
 		return PTR_ERR(cgrp);
 	ret = threads ? run_race(cgrp, threads) : get_data(cgrp);
@@ -170,10 +174,11 @@ static int run_command(char *cmd)
 		}
 		return 0;
 	}
-	if (!strcmp(verb, "release")) {
+	if (!strcmp(verb, "release") || !strcmp(verb, "leak")) {
 		if (!drv)
 			return -ENOENT;
-		cgroup_driver_release(drv);
+		if (!strcmp(verb, "release"))
+			cgroup_driver_release(drv);
 		drv = NULL;
 		return 0;
 	}
