@@ -48,6 +48,7 @@ for m in proc sys dev dev/pts; do
 done
 cp -rT /etc/apt "$ROOT/etc/apt"
 cp /etc/resolv.conf /etc/hosts "$ROOT/etc/"
+mkdir -p "$ROOT/etc/ssl"
 cp -rT /etc/ssl/certs "$ROOT/etc/ssl/certs"
 [ -f /etc/pip.conf ] && cp /etc/pip.conf "$ROOT/etc/"
 for f in .config/pip .pip .cargo/config .cargo/config.toml; do
