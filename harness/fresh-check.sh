@@ -46,10 +46,15 @@ debootstrap --variant=minbase bookworm "$ROOT" "$(mirror)" > "$ROOT.debootstrap.
 for m in proc sys dev dev/pts; do
 	mount --bind "/$m" "$ROOT/$m"
 done
+# The host's sources replace debootstrap's, which name the same mirror.
+rm -f "$ROOT/etc/apt/sources.list"
 cp -rT /etc/apt "$ROOT/etc/apt"
 cp /etc/resolv.conf /etc/hosts "$ROOT/etc/"
-mkdir -p "$ROOT/etc/ssl"
+# Local CAs (a proxy's, say) too: installing ca-certificates in the root
+# rebuilds its bundle from them.
+mkdir -p "$ROOT/etc/ssl" "$ROOT/usr/local/share/ca-certificates"
 cp -rT /etc/ssl/certs "$ROOT/etc/ssl/certs"
+cp -rT /usr/local/share/ca-certificates "$ROOT/usr/local/share/ca-certificates"
 [ -f /etc/pip.conf ] && cp /etc/pip.conf "$ROOT/etc/"
 for f in .config/pip .pip .cargo/config .cargo/config.toml; do
 	[ -e "$HOME/$f" ] || continue
