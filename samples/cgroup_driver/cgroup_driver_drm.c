@@ -382,12 +382,13 @@ static int cgpu_cgroups_show(struct seq_file *m, void *v)
 	struct cgpu_cgroup *cg;
 
 	mutex_lock(&cdev->data_lock);
-	list_for_each_entry(cg, &cdev->data, node)
+	list_for_each_entry(cg, &cdev->data, node) {
 		seq_printf(m, "cgroup %llu", cg->cgroup_id);
 		cgpu_show_value(m, "priority_offset", &cg->values[CGPU_OFFSET]);
 		cgpu_show_value(m, "dispboost",
 				&cg->values[CGROUP_GPU_PARAM_DISPBOOST - 1]);
 		seq_putc(m, '\n');
+	}
 	mutex_unlock(&cdev->data_lock);
 	return 0;
 }
