@@ -17,13 +17,20 @@ ACCEL=--disable-kvm
 # kmemleak's metadata) beside the kernel's memcontrol tests, and halves what
 # kmemleak scans at the end compared with 2 GiB.
 #
+# no5lvl: QEMU's emulated CPU offers 5-level paging, and 6.12 with KASAN
+# then reports a "wild-memory-access" at boot when an interrupt arrives
+# while identify_cpu() has cleared the boot CPU's features: KASAN's check in
+# the interrupt sees LA57 off and takes the 5-level direct map for addresses
+# without shadow. The report also turns lockdep off for the rest of the
+# boot. 4-level paging avoids it.
+#
 # The guest's stdout does not reliably come back through virtme-ng's
 # console, so the script writes to a file that is printed afterwards. The
 # cache is hidden in the guest unless passed explicitly.
 rc=0
 vng $ACCEL --run "$OBJ/arch/x86/boot/bzImage" --cpus 2 --memory 1G \
 	--user root --rodir "$CACHE" --rwdir "$OUT" \
-	--append "kmemleak=on loglevel=4" \
+	--append "kmemleak=on loglevel=4 no5lvl" \
 	-- "$SCRIPT $OUT $OBJ > $OUT/console.txt 2>&1" >/dev/null 2>&1 || rc=$?
 cat "$OUT/console.txt" 2>/dev/null || log "the guest left no output"
 exit $rc

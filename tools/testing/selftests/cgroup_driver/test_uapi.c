@@ -780,14 +780,20 @@ static int bind_op(const char *bus_driver, const char *op, const char *device)
 static void use_until_gone(int dev, int cgroup_fd, int started)
 {
 	long long value;
-	int ret;
+	int ret, effective;
+	__u32 id;
 
+	/* One context: creating one a round would reach the bound. */
+	if (setparam(dev, cgroup_fd, OFFSET, 12) || ctx_create(dev, 0, &id) != 12)
+		_exit(1);
 	for (;;) {
+		/* The device may go between any two calls. */
 		ret = setparam(dev, cgroup_fd, OFFSET, 12);
 		value = getparam(dev, cgroup_fd, OFFSET);
-		if (ret == -ENODEV || value == ERR(ENODEV))
+		effective = ctx_get(dev, id);
+		if (ret == -ENODEV || value == ERR(ENODEV) || effective == ERR(ENODEV))
 			_exit(0);
-		if (ret || value != 12 || ctx_create(dev, 0, NULL) != 12)
+		if (ret || value != 12 || effective != 12)
 			_exit(1);
 		if (started >= 0 && write(started, "", 1) == 1) {
 			close(started);
