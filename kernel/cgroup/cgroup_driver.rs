@@ -3,7 +3,7 @@
 //! Driver-specific data on cgroups.
 //!
 //! A driver registers once per device with `cgroup_driver_init()` and gets a
-//! [`Registration`] (`struct cgroup_driver` to C). Each cgroup of the default
+//! [`CgroupDriver`] (`struct cgroup_driver` to C). Each cgroup of the default
 //! hierarchy points to a [`Table`], allocated when the cgroup gets its first
 //! object, that hashes the objects of all registrations by registration.
 //!
@@ -61,13 +61,13 @@ struct Table {
 /// `users` counts the registration itself plus each object that the cgroup
 /// free path has unlinked but not yet freed.
 #[repr(C)]
-struct Registration {
+struct CgroupDriver {
     funcs: *const bindings::cgroup_driver_funcs,
     /// The registration's objects, linked by their `drivernode`.
     objects: bindings::list_head,
     /// The length of `objects`.
     count: usize,
-    /// Node in [`REGISTRATIONS`].
+    /// Node in [`DRIVERS`].
     node: bindings::list_head,
     users: bindings::refcount_t,
     /// Completed when `users` drops to zero.
@@ -80,12 +80,12 @@ struct Registration {
 }
 
 /// All live registrations, for debugfs.
-struct Registrations(UnsafeCell<bindings::list_head>);
+struct CgroupDrivers(UnsafeCell<bindings::list_head>);
 
 // SAFETY: The list is only accessed with `cgroup_mutex` held.
-unsafe impl Sync for Registrations {}
+unsafe impl Sync for CgroupDrivers {}
 
-static REGISTRATIONS: Registrations = Registrations(UnsafeCell::new(bindings::list_head {
+static DRIVERS: CgroupDrivers = CgroupDrivers(UnsafeCell::new(bindings::list_head {
     next: ptr::null_mut(),
     prev: ptr::null_mut(),
 }));
@@ -93,18 +93,23 @@ static REGISTRATIONS: Registrations = Registrations(UnsafeCell::new(bindings::li
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// Proof that `cgroup_mutex` is held, released on drop.
+///
+/// The core is built in and takes the mutex itself: `cgroup_lock()` is an
+/// inline function, and a Rust helper for it would export the mutex to every
+/// module.
 struct CgroupLock(());
 
 impl CgroupLock {
     fn lock() -> Self {
-        // SAFETY: Sleeping is allowed in every caller; the guard unlocks.
-        unsafe { bindings::cgroup_lock() };
+        // SAFETY: `cgroup_mutex` is a static, initialised mutex; sleeping is
+        // allowed in every caller, and the guard unlocks.
+        unsafe { bindings::mutex_lock(ptr::addr_of_mut!(bindings::cgroup_mutex)) };
         CgroupLock(())
     }
 
     /// The list of registrations, initialised on first use.
     fn registrations(&self) -> *mut bindings::list_head {
-        let head = REGISTRATIONS.0.get();
+        let head = DRIVERS.0.get();
         // SAFETY: `head` is valid and `self` proves that the mutex is held.
         unsafe {
             if (*head).next.is_null() {
@@ -118,7 +123,7 @@ impl CgroupLock {
 impl Drop for CgroupLock {
     fn drop(&mut self) {
         // SAFETY: The mutex was taken in `CgroupLock::lock`.
-        unsafe { bindings::cgroup_unlock() };
+        unsafe { bindings::mutex_unlock(ptr::addr_of_mut!(bindings::cgroup_mutex)) };
     }
 }
 
@@ -153,7 +158,7 @@ unsafe fn rcu_dereference<T>(p: *mut *mut T) -> *mut T {
 }
 
 /// The bucket of `drv` in a [`Table`]: `hash_ptr(drv, TABLE_BITS)`.
-fn bucket_of(drv: *const Registration) -> usize {
+fn bucket_of(drv: *const CgroupDriver) -> usize {
     const GOLDEN_RATIO_64: u64 = 0x61c8_8646_80b5_83eb;
     ((drv as u64).wrapping_mul(GOLDEN_RATIO_64) >> (64 - TABLE_BITS)) as usize
 }
@@ -163,7 +168,7 @@ fn is_err<T>(p: *const T) -> bool {
     p as usize >= (bindings::MAX_ERRNO as usize).wrapping_neg()
 }
 
-fn is_handle(drv: *const Registration) -> bool {
+fn is_handle(drv: *const CgroupDriver) -> bool {
     !drv.is_null() && !is_err(drv)
 }
 
@@ -173,7 +178,7 @@ fn is_handle(drv: *const Registration) -> bool {
 ///
 /// `table` is valid, and the caller is in an RCU read-side critical section
 /// or holds `cgroup_mutex`.
-unsafe fn find(table: *mut Table, drv: *mut Registration) -> *mut bindings::cgroup_driver_data {
+unsafe fn find(table: *mut Table, drv: *mut CgroupDriver) -> *mut bindings::cgroup_driver_data {
     // SAFETY: `table` is valid and `bucket_of` is in range.
     let head = unsafe { ptr::addr_of_mut!((*table).buckets[bucket_of(drv)]) };
     // SAFETY: Nodes in a bucket belong to live objects for the whole
@@ -225,7 +230,7 @@ unsafe fn table_of(_lock: &CgroupLock, cgrp: *mut bindings::cgroup) -> Result<*m
 unsafe fn link(
     _lock: &CgroupLock,
     table: *mut Table,
-    drv: *mut Registration,
+    drv: *mut CgroupDriver,
     data: *mut bindings::cgroup_driver_data,
 ) {
     // SAFETY: Per the safety requirements, with the mutex held.
@@ -249,7 +254,7 @@ unsafe fn link(
 /// `data` is a linked object of the valid registration `drv`.
 unsafe fn unlink_from_registration(
     _lock: &CgroupLock,
-    drv: *mut Registration,
+    drv: *mut CgroupDriver,
     data: *mut bindings::cgroup_driver_data,
 ) {
     // SAFETY: Per the safety requirements, with the mutex held.
@@ -264,7 +269,7 @@ unsafe fn unlink_from_registration(
 /// # Safety
 ///
 /// `drv` is valid and the caller owns `data`, which no lookup can reach.
-unsafe fn free_object(drv: *const Registration, data: *mut bindings::cgroup_driver_data) {
+unsafe fn free_object(drv: *const CgroupDriver, data: *mut bindings::cgroup_driver_data) {
     // SAFETY: `funcs` is valid (type invariant) and `data` is ours to free.
     unsafe {
         match (*(*drv).funcs).free_data {
@@ -279,7 +284,7 @@ unsafe fn free_object(drv: *const Registration, data: *mut bindings::cgroup_driv
 /// # Safety
 ///
 /// `drv` is valid and the caller owns one of its `users`.
-unsafe fn put_user(drv: *mut Registration) {
+unsafe fn put_user(drv: *mut CgroupDriver) {
     // SAFETY: Per the safety requirements.
     unsafe {
         if bindings::refcount_dec_and_test(ptr::addr_of_mut!((*drv).users)) {
@@ -338,15 +343,15 @@ fn module_of(addr: usize) -> (*mut bindings::module, [u8; OWNER_LEN]) {
     }
 }
 
-impl Registration {
+impl CgroupDriver {
     /// Allocates and publishes a registration using `funcs`.
     ///
     /// # Safety
     ///
     /// `funcs` is valid, has `alloc_data`, and outlives the registration.
-    unsafe fn new(funcs: *const bindings::cgroup_driver_funcs) -> Result<*mut Registration> {
-        let zeroed = KBox::<Registration>::new_uninit(flags::GFP_KERNEL | flags::__GFP_ZERO)?;
-        let drv = KBox::into_raw(zeroed).cast::<Registration>();
+    unsafe fn new(funcs: *const bindings::cgroup_driver_funcs) -> Result<*mut CgroupDriver> {
+        let zeroed = KBox::<CgroupDriver>::new_uninit(flags::GFP_KERNEL | flags::__GFP_ZERO)?;
+        let drv = KBox::into_raw(zeroed).cast::<CgroupDriver>();
         // SAFETY: `funcs` is valid per the safety requirements.
         let (module, owner) = module_of(unsafe { (*funcs).alloc_data }.map_or(0, |f| f as usize));
         // INVARIANT: `funcs` is valid with `alloc_data`, `module` holds its
@@ -377,7 +382,7 @@ impl Registration {
 /// `drv` is a live registration and the caller holds a reference on the
 /// valid cgroup `cgrp`.
 unsafe fn get_or_insert(
-    drv: *mut Registration,
+    drv: *mut CgroupDriver,
     cgrp: *mut bindings::cgroup,
 ) -> Result<(*mut bindings::cgroup_driver_data, bool), *mut bindings::cgroup_driver_data> {
     // SAFETY: `funcs` is valid and has `alloc_data` (type invariant); no lock
@@ -439,7 +444,7 @@ pub unsafe extern "C" fn cgroup_driver_init(
         return EINVAL.to_ptr();
     }
     // SAFETY: `funcs` is valid, has `alloc_data` and outlives the handle.
-    match unsafe { Registration::new(funcs) } {
+    match unsafe { CgroupDriver::new(funcs) } {
         Ok(drv) => drv.cast(),
         Err(e) => e.to_ptr(),
     }
@@ -453,7 +458,7 @@ pub unsafe extern "C" fn cgroup_driver_init(
 /// As for `cgroup_driver_get_data`.
 #[inline]
 unsafe fn lookup(
-    drv: *mut Registration,
+    drv: *mut CgroupDriver,
     cgrp: *mut bindings::cgroup,
 ) -> Result<*mut bindings::cgroup_driver_data> {
     if !is_handle(drv) || cgrp.is_null() {
@@ -490,7 +495,7 @@ pub unsafe extern "C" fn cgroup_driver_get_data(
     cgrp: *mut bindings::cgroup,
     is_new: *mut bool,
 ) -> *mut bindings::cgroup_driver_data {
-    let drv = drv.cast::<Registration>();
+    let drv = drv.cast::<CgroupDriver>();
     // SAFETY: Per the safety requirements.
     let (data, new) = match unsafe { lookup(drv, cgrp) } {
         Err(e) => return e.to_ptr(),
@@ -536,7 +541,7 @@ pub unsafe extern "C" fn cgroup_driver_find_data(
 /// `drv` is NULL, an error pointer or a live handle that no other thread uses.
 #[no_mangle]
 pub unsafe extern "C" fn cgroup_driver_release(drv: *mut bindings::cgroup_driver) {
-    let drv = drv.cast::<Registration>();
+    let drv = drv.cast::<CgroupDriver>();
     if !is_handle(drv) {
         return;
     }
@@ -600,7 +605,7 @@ pub unsafe extern "C" fn cgroup_driver_module_going(module: *mut bindings::modul
         unsafe {
             let mut pos = (*head).next;
             while pos != head {
-                let reg = container_of!(pos, Registration, node).cast_mut();
+                let reg = container_of!(pos, CgroupDriver, node).cast_mut();
                 if (*reg).module == module {
                     drv = reg;
                     break;
@@ -649,7 +654,7 @@ pub unsafe extern "C" fn cgroup_driver_cgroup_free(cgrp: *mut bindings::cgroup) 
     // keeps alive until the object is freed below.
     unsafe {
         for_each_object(table, |data| {
-            let drv = (*data).drv.cast::<Registration>();
+            let drv = (*data).drv.cast::<CgroupDriver>();
             unlink_from_registration(&lock, drv, data);
             bindings::refcount_inc(ptr::addr_of_mut!((*drv).users));
         })
@@ -659,7 +664,7 @@ pub unsafe extern "C" fn cgroup_driver_cgroup_free(cgrp: *mut bindings::cgroup) 
     // reference on its registration.
     unsafe {
         for_each_object(table, |data| {
-            let drv = (*data).drv.cast::<Registration>();
+            let drv = (*data).drv.cast::<CgroupDriver>();
             free_object(drv, data);
             put_user(drv);
         });
@@ -685,7 +690,7 @@ pub unsafe extern "C" fn cgroup_driver_debugfs_show(
     unsafe {
         let mut pos = (*head).next;
         while pos != head {
-            let drv = container_of!(pos, Registration, node);
+            let drv = container_of!(pos, CgroupDriver, node);
             bindings::seq_printf(
                 m,
                 c_str!("id=%llu owner=%s objects=%zu\n").as_char_ptr(),

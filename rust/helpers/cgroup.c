@@ -2,16 +2,6 @@
 
 #include <linux/cgroup.h>
 
-void rust_helper_cgroup_lock(void)
-{
-	cgroup_lock();
-}
-
-void rust_helper_cgroup_unlock(void)
-{
-	cgroup_unlock();
-}
-
 void rust_helper_cgroup_get(struct cgroup *cgrp)
 {
 	cgroup_get(cgrp);
