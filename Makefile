@@ -7,7 +7,7 @@
 H := harness
 OUT := $(CURDIR)/build/out
 
-.PHONY: all deps tree kernel check demo bench lint fresh-check clean
+.PHONY: all deps tree kernel check demo bench lint patches fresh-check clean
 all: kernel
 
 deps:
@@ -35,6 +35,10 @@ demo: deps
 bench: deps
 	@rm -rf $(OUT)/bench
 	@FLAVOR=bench $(H)/run.sh $(OUT)/bench $(CURDIR)/$(H)/guest-bench.sh
+
+# The series a maintainer would apply, in build/patches, and its checks.
+patches: deps
+	@$(H)/patches.sh
 
 # The README's commands in a pristine Debian 12 root (debootstrap).
 fresh-check:

@@ -33,6 +33,7 @@ kernel_paths() {
 	local kver
 	kver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null) ||
 		die "linux-source-6.12 is not installed: run 'make deps' first"
+	KVER=$kver
 	WORK="$CACHE/$(printf '%s' "$kver" | tr -c 'A-Za-z0-9.+-' _)"
 	TREE="$WORK/linux"
 	OBJ="$WORK/obj-$FLAVOR"

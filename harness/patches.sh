@@ -1,0 +1,141 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Writes the series a maintainer would apply into build/patches: a git tree
+# of the pristine Debian source, one commit per patch of patches/series
+# with the overlay files that patches/overlay gives it, then git
+# format-patch. Checks the result: git am onto the pristine tree gives the
+# same tree, and checkpatch.pl --strict has nothing to say about any patch.
+. "$(dirname "$0")/lib.sh"
+kernel_paths
+
+GIT_TREE=$WORK/series
+OUTDIR=$REPO/build/patches
+PREFIX="RFC PATCH v3"
+export GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
+GIT_AUTHOR_NAME=$(git -C "$REPO" config user.name || echo "cgroup driver data")
+GIT_AUTHOR_EMAIL=$(git -C "$REPO" config user.email || echo "cgroup-driver@example.org")
+GIT_COMMITTER_NAME=$GIT_AUTHOR_NAME
+GIT_COMMITTER_EMAIL=$GIT_AUTHOR_EMAIL
+export GIT_AUTHOR_DATE="2026-01-01T00:00:00Z" GIT_COMMITTER_DATE="2026-01-01T00:00:00Z"
+
+g() {
+	git -C "$GIT_TREE" "$@"
+}
+
+# The tarball in a git tree of its own, once: every file of it, whatever
+# its .gitignore says.
+pristine_tree() {
+	g rev-parse -q --verify refs/tags/pristine >/dev/null 2>&1 && return
+	log "committing the pristine tree of $KTAR to $GIT_TREE"
+	rm -rf "$GIT_TREE"
+	mkdir -p "$GIT_TREE"
+	tar -xf "$KTAR" -C "$GIT_TREE" --strip-components=1
+	g init -q
+	g add -f -A .
+	g commit -q -m "linux-source-6.12 $KVER (Debian)"
+	g tag pristine
+}
+
+overlay_files() {
+	git -C "$REPO" ls-files Documentation include kernel rust samples tools
+}
+
+# The number of the patch that adds overlay file $1: exactly one line of
+# patches/overlay matches it.
+patch_of() {
+	local n path found=
+	while read -r n path; do
+		case "$n" in '#'* | '') continue ;; esac
+		[ "$1" = "$path" ] || [[ "$path" == */ && "$1" == "$path"* ]] || continue
+		[ -z "$found" ] || die "$1 is in patches/overlay twice"
+		found=$n
+	done < "$REPO/patches/overlay"
+	[ -n "$found" ] || die "$1 is in no patch of patches/overlay"
+	echo "$found"
+}
+
+# A patch file of ours holds "Subject: ...", the commit message, then the
+# diff.
+commit_message() {
+	sed -n '/^--- a\//q; s/^Subject: //; p' "$1"
+	printf '\nSigned-off-by: %s <%s>\n' "$GIT_AUTHOR_NAME" "$GIT_AUTHOR_EMAIL"
+}
+
+commit_series() {
+	local p n f files
+	log "committing patches/series on top of the pristine tree"
+	g checkout -q -f -B series pristine
+	g clean -q -f -d -x
+	files=$(for f in $(overlay_files); do echo "$(patch_of "$f") $f"; done)
+	while read -r p; do
+		n=${p%%-*}
+		patch -d "$GIT_TREE" -p1 -s --no-backup-if-mismatch -i "$REPO/patches/$p" ||
+			die "patches/$p does not apply"
+		for f in $(awk -v n="$n" '$1 == n { print $2 }' <<< "$files"); do
+			mkdir -p "$(dirname "$GIT_TREE/$f")"
+			cp "$REPO/$f" "$GIT_TREE/$f"
+		done
+		g add -f -A .
+		commit_message "$REPO/patches/$p" | g commit -q -F -
+	done < <(sed -e '/^#/d' -e '/^$/d' "$REPO/patches/series")
+	[ -z "$(awk '{ print $1 }' <<< "$files" | sort -u | comm -23 - \
+		<(sed -n 's/^\([0-9]\{4\}\)-.*/\1/p' "$REPO/patches/series" | sort))" ] ||
+		die "patches/overlay names a patch that patches/series does not have"
+}
+
+# The cover letter's subject and blurb come from patches/cover-letter.
+format_series() {
+	local cover subject
+	rm -rf "$OUTDIR"
+	g format-patch -q --cover-letter --subject-prefix="$PREFIX" --base=pristine \
+		-o "$OUTDIR" pristine..series
+	cover=$(ls "$OUTDIR"/0000-*.patch)
+	subject=$(head -n 1 "$REPO/patches/cover-letter")
+	python3 - "$cover" "$subject" "$REPO/patches/cover-letter" <<-'EOF'
+		import sys
+		path, subject, blurb = sys.argv[1], sys.argv[2], open(sys.argv[3]).read()
+		text = open(path).read()
+		text = text.replace('*** SUBJECT HERE ***', subject)
+		text = text.replace('*** BLURB HERE ***', blurb.split('\n', 1)[1].strip('\n'))
+		open(path, 'w').write(text)
+	EOF
+}
+
+# git am of the written patches onto the pristine tree must give the tree
+# the series was committed from.
+check_applies() {
+	log "git am of build/patches onto the pristine tree"
+	g checkout -q -f -B am-check pristine
+	g -c user.name="$GIT_AUTHOR_NAME" -c user.email="$GIT_AUTHOR_EMAIL" \
+		am -q $(ls "$OUTDIR"/*.patch | grep -v '/0000-') || die "git am failed"
+	[ -z "$(g diff series am-check)" ] || die "git am gave another tree than the series"
+}
+
+# New files of a patch that does not touch MAINTAINERS make checkpatch ask
+# whether MAINTAINERS needs updating; the entry of the series covers them,
+# which the check of the coverage below makes sure of.
+check_style() {
+	local p out bad=0 f
+	log "checkpatch.pl --strict on every patch"
+	for p in "$OUTDIR"/0*.patch; do
+		[[ "$p" == */0000-* ]] && continue
+		out=$(cd "$GIT_TREE" && ./scripts/checkpatch.pl --strict --terse --no-summary \
+			--ignore FILE_PATH_CHANGES "$p") || true
+		[ -z "$out" ] || { echo "$out"; bad=1; }
+	done
+	for f in $(overlay_files); do
+		(cd "$GIT_TREE" && ./scripts/get_maintainer.pl --no-git --no-rolestats -f "$f") |
+			grep -q "@vger.kernel.org" ||
+			{ log "$f: no MAINTAINERS entry covers it"; bad=1; }
+	done
+	[ $bad = 0 ] || die "checkpatch or MAINTAINERS has something to say (see above)"
+}
+
+lock_work
+pristine_tree
+commit_series
+format_series
+check_applies
+check_style
+g checkout -q -f series
+log "the series is in $OUTDIR: $(ls "$OUTDIR" | wc -l) files, against Debian's linux-source-6.12 $KVER"
