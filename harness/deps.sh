@@ -16,6 +16,8 @@ DEBS=(
 	pkg-config bc flex bison cpio perl ccache
 	# the guest: virtme-ng, QEMU and what its init uses
 	python3 python3-pip ca-certificates qemu-system-x86 udev kmod procps
+	# make patches: checkpatch's SPDX check
+	python3-ply python3-git
 )
 
 missing=()

@@ -205,7 +205,8 @@ impl<T: MiscDevice> MiscDeviceVtable<T> {
 ///
 /// for _ in 0..2 {
 ///     let name = CString::try_from_fmt(fmt!("rust_misc_gone"))?;
-///     let reg = MiscDeviceRegistration::register(name, 0o600, &GONE_FOPS, Arc::new((), GFP_KERNEL)?)?;
+///     let data = Arc::new((), GFP_KERNEL)?;
+///     let reg = MiscDeviceRegistration::register(name, 0o600, &GONE_FOPS, data)?;
 ///     drop(reg);
 /// }
 /// # Ok::<(), Error>(())
@@ -271,12 +272,14 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
     /// static ECHO_FOPS: MiscDeviceVtable<Echo> = MiscDeviceVtable::new(&THIS_MODULE);
     ///
     /// let name = CString::try_from_fmt(fmt!("rust_misc_echo"))?;
-    /// let reg = MiscDeviceRegistration::register(name, 0o600, &ECHO_FOPS, Arc::new(42, GFP_KERNEL)?)?;
+    /// let data = Arc::new(42, GFP_KERNEL)?;
+    /// let reg = MiscDeviceRegistration::register(name, 0o600, &ECHO_FOPS, data)?;
     /// assert_eq!(**reg.data(), 42);
     ///
     /// // A second device of the same name fails, and leaves the first alone.
     /// let name = CString::try_from_fmt(fmt!("rust_misc_echo"))?;
-    /// let again = MiscDeviceRegistration::register(name, 0o600, &ECHO_FOPS, Arc::new(0, GFP_KERNEL)?);
+    /// let data = Arc::new(0, GFP_KERNEL)?;
+    /// let again = MiscDeviceRegistration::register(name, 0o600, &ECHO_FOPS, data);
     /// assert_eq!(again.err(), Some(EEXIST));
     /// assert_eq!(**reg.data(), 42);
     /// # Ok::<(), Error>(())
@@ -388,7 +391,8 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
     /// static MINOR_FOPS: MiscDeviceVtable<Minor> = MiscDeviceVtable::new(&THIS_MODULE);
     ///
     /// let name = CString::try_from_fmt(fmt!("rust_misc_minor"))?;
-    /// let reg = MiscDeviceRegistration::register(name, 0o600, &MINOR_FOPS, Arc::new((), GFP_KERNEL)?)?;
+    /// let data = Arc::new((), GFP_KERNEL)?;
+    /// let reg = MiscDeviceRegistration::register(name, 0o600, &MINOR_FOPS, data)?;
     /// // Dynamic minors come after the fixed ones.
     /// assert!(reg.minor() > bindings::MISC_DYNAMIC_MINOR as i32);
     /// # Ok::<(), Error>(())
