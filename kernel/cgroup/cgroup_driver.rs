@@ -596,31 +596,42 @@ pub unsafe extern "C" fn cgroup_driver_release(drv: *mut bindings::cgroup_driver
 /// its registrations is in use.
 #[no_mangle]
 pub unsafe extern "C" fn cgroup_driver_module_going(module: *mut bindings::module) {
+    // The module's registrations move to `going` in one pass; release takes
+    // each off it in turn. `going_head` is not moved while it heads a list.
+    let mut going_head = bindings::list_head {
+        next: ptr::null_mut(),
+        prev: ptr::null_mut(),
+    };
+    let going = ptr::addr_of_mut!(going_head);
     let mut left = 0usize;
-    loop {
-        let lock = CgroupLock::lock();
-        let head = lock.registrations();
-        let mut drv = ptr::null_mut();
-        // SAFETY: The list and its registrations are stable under the mutex.
-        unsafe {
-            let mut pos = (*head).next;
-            while pos != head {
-                let reg = container_of!(pos, CgroupDriver, node).cast_mut();
-                if (*reg).module == module {
-                    drv = reg;
-                    break;
-                }
-                pos = (*pos).next;
+    let lock = CgroupLock::lock();
+    let head = lock.registrations();
+    // SAFETY: The list and its registrations are stable under the mutex.
+    unsafe {
+        bindings::INIT_LIST_HEAD(going);
+        let mut pos = (*head).next;
+        while pos != head {
+            let next = (*pos).next;
+            if (*container_of!(pos, CgroupDriver, node)).module == module {
+                bindings::list_del_init(pos);
+                bindings::list_add_tail(pos, going);
+                left += 1;
             }
+            pos = next;
         }
-        drop(lock);
-        if drv.is_null() {
-            break;
+    }
+    drop(lock);
+    // SAFETY: Only this thread reaches `going`. Each registration on it is
+    // live, and its module, the only user of the handle, runs no more;
+    // release unlinks it from `going` under the mutex.
+    unsafe {
+        while (*going).next != going {
+            cgroup_driver_release(
+                container_of!((*going).next, CgroupDriver, node)
+                    .cast_mut()
+                    .cast(),
+            );
         }
-        left += 1;
-        // SAFETY: `drv` is live, and its module, the only user of the
-        // handle, runs no more; release unlists it.
-        unsafe { cgroup_driver_release(drv.cast()) };
     }
     if left > 0 {
         // SAFETY: A going module is freed only after its notifiers ran.

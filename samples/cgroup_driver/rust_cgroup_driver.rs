@@ -159,10 +159,10 @@ impl Device {
     /// unless that ancestor has a value. Takes no lock.
     fn effective(&self, cgroup: &Cgroup, param: Param) -> Result<i32> {
         let mut effective = None;
-        for (cgroup, parent) in cgroup.ancestors().zip(cgroup.ancestors().skip(1)) {
-            let own = self.own(cgroup, param)?;
-            let top_level = parent.parent().is_none();
-            let bound = match own {
+        // The root has no value: the walk stops below it.
+        for cgroup in cgroup.ancestors().take_while(|c| c.parent().is_some()) {
+            let top_level = cgroup.parent().and_then(Cgroup::parent).is_none();
+            let bound = match self.own(cgroup, param)? {
                 UNSET if top_level => 0,
                 UNSET => continue,
                 own => own,

@@ -335,7 +335,9 @@ TEST_F_TIMEOUT(core, release_races_cgroup_removal, 300)
 	EXPECT_EQ(-1, objects());
 }
 
-#define LEAKED "module " MODULE_NAME " left 1 registration(s); released them"
+/* The core's warning when a module goes with registrations left. */
+#define LEFT "module " MODULE_NAME " left "
+#define LEFT_TWO LEFT "2 registration(s); released them"
 
 /* The module goes away while cgroups still hold its data. */
 TEST_F(core, unload_with_data)
@@ -348,7 +350,7 @@ TEST_F(core, unload_with_data)
 	ASSERT_EQ(0, unload());
 	EXPECT_EQ(-1, objects());
 	/* It released what it registered: the core had nothing to do. */
-	EXPECT_FALSE(kmsg_find(kmsg, LEAKED));
+	EXPECT_FALSE(kmsg_find(kmsg, LEFT));
 	close(kmsg);
 	/* The cgroup's free must not call into the unloaded module. */
 	close(self->fd);
@@ -361,10 +363,10 @@ TEST_F(core, unload_with_data)
 }
 
 /*
- * A module that leaks its registration (a C driver's bug, or mem::forget()
+ * A module that leaks its registrations (a C driver's bug, or mem::forget()
  * of a Rust registration) goes away with data on live cgroups: the core
- * releases the registration before the module's code goes, naming the
- * module, while the cgroups are being removed. A cgroup freed later must not
+ * releases every one of them before the module's code goes, naming the
+ * module once, while the cgroups are being removed. A cgroup freed later must not
  * call into the unloaded module (KASAN), and each object is freed once
  * (KASAN, kmemleak).
  */
@@ -378,6 +380,11 @@ TEST_F(core, leaked_registration_released_when_module_goes)
 	ASSERT_EQ(0, children_with_data(self->fd, n));
 	EXPECT_EQ(n, objects());
 	ASSERT_EQ(0, control("leak"));
+	/* A second registration, leaked too, with data on the parent. */
+	ASSERT_EQ(0, control("register"));
+	ASSERT_EQ(0, get_data(self->fd));
+	EXPECT_EQ(n + 1, objects());
+	ASSERT_EQ(0, control("leak"));
 
 	pid = remove_children(self->fd, n);
 	ASSERT_LE(0, pid);
@@ -385,7 +392,7 @@ TEST_F(core, leaked_registration_released_when_module_goes)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	EXPECT_EQ(-1, objects());
-	EXPECT_TRUE(kmsg_find(kmsg, LEAKED));
+	EXPECT_TRUE(kmsg_find(kmsg, LEFT_TWO));
 	close(kmsg);
 	/* And it loads again. */
 	EXPECT_EQ(0, load());
