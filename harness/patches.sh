@@ -37,7 +37,7 @@ pristine_tree() {
 }
 
 overlay_files() {
-	git -C "$REPO" ls-files Documentation include kernel rust samples tools
+	git -C "$REPO" ls-files "${OVERLAY_DIRS[@]}"
 }
 
 # The number of the patch that adds overlay file $1: exactly one line of

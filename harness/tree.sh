@@ -7,7 +7,6 @@
 kernel_paths
 lock_work
 
-OVERLAY_DIRS=(Documentation include kernel rust samples tools)
 APPLIED="$TREE/.cgdrv-applied"
 MANIFEST="$TREE/.cgdrv-overlay"
 
