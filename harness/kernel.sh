@@ -7,6 +7,13 @@ kernel_paths
 lock_work
 
 FRAGMENTS=("$REPO/configs/base.config" "$REPO/configs/$FLAVOR.config")
+if [ "$FLAVOR" = vanilla ]; then
+	# The test kernel's config without this project's options.
+	mkdir -p "$OBJ"
+	grep -hvE '^CONFIG_[A-Z0-9_]*CGROUP_DRIVER[A-Z0-9_]*=' "$REPO/configs/base.config" \
+		"$REPO/configs/test.config" > "$OBJ/.cgdrv-vanilla.config"
+	FRAGMENTS=("$OBJ/.cgdrv-vanilla.config")
+fi
 
 # Every option a fragment sets must survive olddefconfig: a dependency that
 # silently turned CONFIG_RUST off must stop the build here.
@@ -28,7 +35,9 @@ verify_config() {
 
 configure() {
 	local sum
-	sum=$(cat "${FRAGMENTS[@]}" "$TREE/.cgdrv-overlay" "$REPO"/patches/* | sha256sum)
+	local overlay=()
+	[ -f "$TREE/.cgdrv-overlay" ] && overlay=("$TREE/.cgdrv-overlay")
+	sum=$(cat "${FRAGMENTS[@]}" "${overlay[@]}" "$REPO"/patches/* | sha256sum)
 	[ -f "$OBJ/.config" ] && [ "$(cat "$OBJ/.cgdrv-config" 2>/dev/null)" = "$sum" ] && return
 	log "configuring the $FLAVOR kernel"
 	mkdir -p "$OBJ"
@@ -98,7 +107,7 @@ build_external_modules() {
 
 build_kselftests() {
 	local t
-	for t in cgroup cgroup_driver; do
+	for t in "$@"; do
 		mkdir -p "$OBJ/kselftest/$t"
 		quiet "building kselftests: $t" make -C "$TREE/tools/testing/selftests/$t" \
 			OUTPUT="$OBJ/kselftest/$t" KHDR_INCLUDES="-isystem $OBJ/usr/include" \
@@ -116,6 +125,10 @@ verify_config_only=${1:-}
 configure
 [ "$verify_config_only" = config ] && exit 0
 build_kernel
+if [ "$FLAVOR" = vanilla ]; then
+	build_kselftests cgroup
+	exit 0
+fi
 build_external_modules
-build_kselftests
+build_kselftests cgroup cgroup_driver
 build_demo

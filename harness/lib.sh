@@ -39,20 +39,33 @@ kernel_paths() {
 	KVER=$kver
 	WORK="$CACHE/$(printf '%s' "$kver" | tr -c 'A-Za-z0-9.+-' _)"
 	TREE="$WORK/linux"
+	# Debian's tree as it comes, without this project: make vanilla-check.
+	[ "$FLAVOR" = vanilla ] && TREE="$WORK/linux-vanilla"
 	OBJ="$WORK/obj-$FLAVOR"
 	KMAKE=(make -C "$TREE" O="$OBJ" -j"$(( $(nproc) + 1 ))" LLVM=1
 	       CC="ccache clang" "${RUST_TOOLS[@]}")
 }
 
-# One harness at a time per cache: clones share the tree and the objects.
+# Unpacks Debian's kernel source into $TREE, whole or not at all.
+unpack() {
+	log "unpacking $KTAR"
+	rm -rf "$TREE.tmp"
+	mkdir -p "$TREE.tmp"
+	tar -xf "$KTAR" -C "$TREE.tmp" --strip-components=1
+	touch "$TREE.tmp/.cgdrv-complete"
+	rm -rf "$TREE"
+	mv "$TREE.tmp" "$TREE"
+}
+
+# One harness at a time per tree: clones share the tree and the objects.
 # The lock is inherited: harness/run.sh holds it from the tree through the
 # boot, and the scripts it runs do not take it again.
 lock_work() {
-	[ "${CGDRV_LOCKED:-}" = "$WORK" ] && return
+	[ "${CGDRV_LOCKED:-}" = "$TREE" ] && return
 	mkdir -p "$WORK"
-	exec 9>"$WORK/lock"
+	exec 9>"$TREE.lock"
 	flock 9
-	export CGDRV_LOCKED=$WORK
+	export CGDRV_LOCKED=$TREE
 }
 
 log() {

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """Counts the results of a guest run: KUnit (KTAP in the kernel log), the
-kselftests (TAP files) and a scan of the kernel log and kmemleak for reports.
-Prints a line per suite and last 'N passed, N failed, N skipped'; exits 1 on
-any failure and when nothing ran."""
+kselftests (TAP files), a scan of the kernel log and kmemleak for reports,
+and the boot of its own that must show one lockdep report. Prints a line per
+suite, the figures the tests report ('# figure: NAME VALUE'), and last
+'N passed, N failed, N skipped'; exits 1 on any failure and when nothing
+ran."""
 
 import collections
 import glob
@@ -13,6 +15,7 @@ import sys
 
 RESULT = re.compile(r'^(not )?ok \d+ (?:- )?([^#]*?)\s*(?:#\s*(\w+)(.*))?$')
 TIMESTAMP = re.compile(r'^\[\s*\d+\.\d+\]\s?')
+FIGURE = re.compile(r'^# figure: (\S+) (.*)$')
 REPORTS = re.compile(r'BUG:|WARNING:|Oops|KASAN|UBSAN|kernel BUG|'
                      r'general protection fault|possible circular locking|'
                      r'possible recursive locking|inconsistent lock state|'
@@ -104,6 +107,8 @@ def kselftests(tally, out):
     for key, why in tally.known.items():
         if '/' in key and ':' not in key:
             suite, _, prog = key.partition('/')
+            if os.path.exists(os.path.join(out, f'ksft-{suite}-{prog}.tap')):
+                continue  # make check-full runs it
             tally.add(suite, prog, False, skipped=True)
             tally.notes.append(f'not run {key}: {why}')
     for path in sorted(glob.glob(os.path.join(out, 'ksft-*.tap'))):
@@ -120,7 +125,7 @@ def kselftests(tally, out):
                       why=f'exit status {rc}, {found} results; see {path}')
 
 
-def log_scan(tally, out):
+def log_scan(tally, out, figures):
     log = read(os.path.join(out, 'dmesg.txt'))
     if log is None:
         tally.add('kernel', 'guest-finished', False, why='no dmesg.txt: the guest did not finish')
@@ -130,21 +135,83 @@ def log_scan(tally, out):
     leaks = read(os.path.join(out, 'kmemleak.txt')) or []
     tally.add('kernel', 'kmemleak-clean', not leaks,
               why='\n    '.join([''] + leaks[:40]))
+    figures['kernel_reports'] = str(len(bad))
+    figures['kmemleak_leaked_objects'] = str(sum(l.startswith('unreferenced object')
+                                                 for l in leaks))
     return log
 
 
+def lockdep_boot(tally, out):
+    """The boot of harness/guest-lockdep.sh: one report, the inversion of
+    cgroup_mutex and cpu_hotplug_lock by a miss under cpus_read_lock()."""
+    log = read(os.path.join(out, 'lockdep', 'dmesg.txt'))
+    if log is None:
+        tally.add('lockdep', 'boot-finished', False, why='no lockdep/dmesg.txt')
+        return
+    bad = [l for l in log if REPORTS.search(l)]
+    text = '\n'.join(log)
+    ok = (len(bad) == 1 and 'possible circular locking dependency' in bad[0] and
+          all(w in text for w in ('cgroup_mutex', 'cpu_hotplug_lock', 'cgroup_driver_get_data')))
+    tally.add('lockdep', 'miss_under_cpus_read_lock_reported', ok,
+              why='\n    '.join(['reports:'] + bad[:10]))
+
+
+def figures_of(out, figures):
+    for path in sorted(glob.glob(os.path.join(out, 'ksft-*.tap'))):
+        for line in read(path):
+            m = FIGURE.match(line)
+            if m:
+                figures[m.group(1)] = m.group(2)
+
+
+def vanilla(out, known):
+    """make vanilla-check: each case of harness/known-failures must fail on
+    the kernel without this project too."""
+    results = {}
+    for path in sorted(glob.glob(os.path.join(out, 'ksft-cgroup-*.tap'))):
+        prog = os.path.basename(path)[len('ksft-cgroup-'):-4]
+        for line in read(path):
+            m = RESULT.match(line)
+            if m and (m.group(3) or '').upper() != 'SKIP':
+                results[f'cgroup:{prog}/{m.group(2).strip()}'] = m.group(1) is None
+    passed = failed = 0
+    for key in (k for k in known if ':' in k):
+        if key not in results:
+            print(f'FAILED {key}: not run without this project')
+        elif results[key]:
+            print(f'FAILED {key}: passes without this project, fails with it')
+        else:
+            print(f'{key}: fails without this project too')
+            passed += 1
+            continue
+        failed += 1
+    for key, ok in results.items():
+        if not ok and key not in known:
+            print(f'note: {key} fails without this project, not a known failure')
+    print(f'{passed} passed, {failed} failed')
+    return 1 if failed or not passed else 0
+
+
 def main():
+    if sys.argv[1] == '--vanilla':
+        here = os.path.dirname(__file__)
+        return vanilla(sys.argv[2], known_failures(os.path.join(here, 'known-failures')))
     out = sys.argv[1]
     tally = Tally(known_failures(os.path.join(os.path.dirname(__file__), 'known-failures')))
-    log = log_scan(tally, out)
+    figures = collections.OrderedDict()
+    figures_of(out, figures)
+    log = log_scan(tally, out, figures)
     kunit(tally, log or read(os.path.join(out, 'boot.log')) or [])
     kselftests(tally, out)
+    lockdep_boot(tally, out)
     total = [0, 0, 0]
     for suite, (p, f, s) in tally.suites.items():
         print(f'{suite}: {p} passed, {f} failed, {s} skipped')
         total = [total[0] + p, total[1] + f, total[2] + s]
     for note in tally.notes:
         print(note)
+    for name, value in figures.items():
+        print(f'figure: {name} {value}')
     print(f'{total[0]} passed, {total[1]} failed, {total[2]} skipped')
     return 1 if total[1] or not total[0] else 0
 

@@ -10,16 +10,6 @@ lock_work
 APPLIED="$TREE/.cgdrv-applied"
 MANIFEST="$TREE/.cgdrv-overlay"
 
-unpack() {
-	log "unpacking $KTAR"
-	rm -rf "$TREE.tmp"
-	mkdir -p "$TREE.tmp"
-	tar -xf "$KTAR" -C "$TREE.tmp" --strip-components=1
-	touch "$TREE.tmp/.cgdrv-complete"
-	rm -rf "$TREE"
-	mv "$TREE.tmp" "$TREE"
-}
-
 # Extracts the upstream version of the files named on stdin into $1; files
 # that upstream does not have (ours) are simply absent there.
 extract_pristine() {

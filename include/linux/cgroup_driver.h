@@ -87,9 +87,12 @@ void cgroup_driver_release(struct cgroup_driver *drv);
  * and the object is stored, unless a concurrent call stored one first: then
  * that one is returned and ours is freed. The object stays valid while the
  * caller holds a reference on @cgrp and has not released @drv; the core
- * frees it when @cgrp is freed.
+ * frees it when @cgrp is freed. A removed @cgrp that the caller still holds
+ * is no different: its object, found or stored, goes when it is freed.
  *
- * Context: Process context. May sleep on a miss.
+ * Context: Process context. May sleep on a miss, which takes cgroup_mutex:
+ * not under cpus_read_lock() or mmap_lock, nor any lock that is taken under
+ * cgroup_mutex (see Documentation/core-api/cgroup-driver-data.rst).
  * Return: The driver's object for @cgrp; ERR_PTR(-EINVAL) for a NULL or
  * error @drv, a NULL @cgrp or one not on the default hierarchy; the error
  * that @alloc_data returned, or ERR_PTR(-ENOMEM) if it returned NULL.

@@ -28,12 +28,16 @@ use kernel::{
     error::code::{EINVAL, ENOMEM},
     ffi::c_char,
     prelude::*,
+    time::Ktime,
 };
 
 /// The prefix of this file's kernel log messages (`pr_warn!`).
 const __LOG_PREFIX: &[u8] = b"cgroup_driver\0";
 
 const TABLE_BITS: u32 = 4;
+/// The most objects that `cgroup_driver_release` unlinks in one hold of
+/// `cgroup_mutex`, which every cgroup operation of the system needs.
+const RELEASE_BATCH: usize = 256;
 const OWNER_LEN: usize = 56;
 const EMPTY_BUCKET: bindings::hlist_head = bindings::hlist_head {
     first: ptr::null_mut(),
@@ -91,6 +95,19 @@ static DRIVERS: CgroupDrivers = CgroupDrivers(UnsafeCell::new(bindings::list_hea
 }));
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The longest time, in nanoseconds, that [`cgroup_driver_release`] has held
+/// `cgroup_mutex` at once: how long it may have stalled every cgroup
+/// operation of the system. In debugfs, where writing 0 resets it.
+#[no_mangle]
+#[allow(non_upper_case_globals)]
+pub static cgroup_driver_release_max_hold_ns: AtomicU64 = AtomicU64::new(0);
+
+/// Records a hold of `cgroup_mutex` by release that began at `since`.
+fn record_release_hold(since: Ktime) {
+    let held = (Ktime::ktime_get() - since).to_ns();
+    cgroup_driver_release_max_hold_ns.fetch_max(held as u64, Ordering::Relaxed);
+}
 
 /// Proof that `cgroup_mutex` is held, released on drop.
 ///
@@ -533,8 +550,47 @@ pub unsafe extern "C" fn cgroup_driver_find_data(
     }
 }
 
+/// Moves up to [`RELEASE_BATCH`] objects of `drv` from the head of its list
+/// to `taken` and unlinks them from their tables, after which the cgroup
+/// free path cannot reach them; returns whether `drv` has objects left.
+///
+/// # Safety
+///
+/// `drv` is a live registration and `taken` a list that only the caller uses.
+unsafe fn take_batch(
+    lock: &CgroupLock,
+    drv: *mut CgroupDriver,
+    taken: *mut bindings::list_head,
+) -> bool {
+    // SAFETY: `drv` is live, and its list is stable under the mutex.
+    let head = unsafe { ptr::addr_of_mut!((*drv).objects) };
+    for _ in 0..RELEASE_BATCH {
+        // SAFETY: `head` is a valid list head.
+        let pos = unsafe { (*head).next };
+        if pos == head {
+            return false;
+        }
+        let data = container_of!(pos, bindings::cgroup_driver_data, drivernode).cast_mut();
+        // SAFETY: `data` is a linked object of `drv` (type invariant of
+        // `Table`), so its node is in a table; readers that still see it
+        // are waited for before it is freed.
+        unsafe { bindings::hlist_del_init_rcu(ptr::addr_of_mut!((*data).cgroupnode)) };
+        // SAFETY: `data` is on `drv`'s list, which the mutex guards.
+        unsafe { unlink_from_registration(lock, drv, data) };
+        // SAFETY: `pos` is unlinked and `taken` is valid.
+        unsafe { bindings::list_add_tail(pos, taken) };
+    }
+    // SAFETY: `head` is a valid list head.
+    unsafe { (*head).next != head }
+}
+
 /// Frees every object of `drv`, then `drv`. Once it returns, the core never
 /// calls the driver's functions again.
+///
+/// It takes the objects in batches and drops `cgroup_mutex` between them, so
+/// that however many objects a registration holds, no cgroup operation of
+/// the system waits for more than one batch; the cgroup free path may take
+/// the objects left meanwhile. One grace period covers them all.
 ///
 /// # Safety
 ///
@@ -545,31 +601,38 @@ pub unsafe extern "C" fn cgroup_driver_release(drv: *mut bindings::cgroup_driver
     if !is_handle(drv) {
         return;
     }
-    // SAFETY: `drv` is live. Under the mutex, every object of `drv` leaves
-    // its table, after which the cgroup free path cannot reach it and the
-    // list of objects belongs to us alone.
-    unsafe {
-        let lock = CgroupLock::lock();
-        bindings::list_del_init(ptr::addr_of_mut!((*drv).node));
-        let head = ptr::addr_of_mut!((*drv).objects);
-        let mut pos = (*head).next;
-        while pos != head {
-            let data = container_of!(pos, bindings::cgroup_driver_data, drivernode).cast_mut();
-            bindings::hlist_del_init_rcu(ptr::addr_of_mut!((*data).cgroupnode));
-            pos = (*pos).next;
-        }
-        (*drv).count = 0;
+    // `taken_head` is not moved while it heads a list.
+    let mut taken_head = bindings::list_head {
+        next: ptr::null_mut(),
+        prev: ptr::null_mut(),
+    };
+    let taken = ptr::addr_of_mut!(taken_head);
+    // SAFETY: `taken` is a list head of ours.
+    unsafe { bindings::INIT_LIST_HEAD(taken) };
+    let mut lock = CgroupLock::lock();
+    let mut since = Ktime::ktime_get();
+    // SAFETY: `drv` is live and on the list of registrations.
+    unsafe { bindings::list_del_init(ptr::addr_of_mut!((*drv).node)) };
+    // SAFETY: `drv` is live and only this thread uses `taken`.
+    while unsafe { take_batch(&lock, drv, taken) } {
+        record_release_hold(since);
         drop(lock);
+        // SAFETY: No lock is held, and the caller may sleep.
+        unsafe { bindings::cond_resched() };
+        lock = CgroupLock::lock();
+        since = Ktime::ktime_get();
     }
-    // SAFETY: As above; the grace period waits out lookups of other
-    // registrations that may still walk through our objects' nodes.
+    record_release_hold(since);
+    drop(lock);
+    // SAFETY: The objects on `taken` are ours: no table links them, and the
+    // grace period waits out lookups, of any registration, that may still
+    // walk through their nodes.
     unsafe {
-        let head = ptr::addr_of_mut!((*drv).objects);
-        if (*head).next != head {
+        if (*taken).next != taken {
             bindings::synchronize_rcu();
         }
-        let mut pos = (*head).next;
-        while pos != head {
+        let mut pos = (*taken).next;
+        while pos != taken {
             let next = (*pos).next;
             free_object(
                 drv,
@@ -577,7 +640,10 @@ pub unsafe extern "C" fn cgroup_driver_release(drv: *mut bindings::cgroup_driver
             );
             pos = next;
         }
-        // Objects that the cgroup free path took are freed by it: wait.
+    }
+    // SAFETY: `drv` is live; the objects that the cgroup free path took are
+    // freed by it, each holding one of `users`: wait for them.
+    unsafe {
         put_user(drv);
         bindings::wait_for_completion(ptr::addr_of_mut!((*drv).unused));
         drop(KBox::from_raw(drv));

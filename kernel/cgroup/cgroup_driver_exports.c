@@ -2,7 +2,7 @@
 /*
  * The C side of the cgroup driver data core, whose code is in
  * cgroup_driver.rs: what needs C macros, the exports, the module notifier
- * and the debugfs file.
+ * and the debugfs files.
  */
 #include <linux/cgroup_driver.h>
 #include <linux/debugfs.h>
@@ -54,6 +54,8 @@ static int __init cgroup_driver_debugfs_init(void)
 
 	debugfs_create_file("registrations", 0444, dir, NULL,
 			    &cgroup_driver_debugfs_fops);
+	debugfs_create_u64("release_max_hold_ns", 0600, dir,
+			   &cgroup_driver_release_max_hold_ns);
 	return 0;
 }
 late_initcall(cgroup_driver_debugfs_init);

@@ -102,9 +102,19 @@ struct cgroup_gpu_ctx {
 };
 
 /*
- * CTX_CREATE fails with ENOSPC when the file holds CGROUP_GPU_MAX_CONTEXTS.
+ * CTX_CREATE fails with EINVAL for a @priority out of range or a @pad that
+ * is not 0, and with ENOSPC when the file holds CGROUP_GPU_MAX_CONTEXTS;
+ * CTX_GET with EINVAL for a @pad that is not 0 and ENOENT if the file has
+ * no context @ctx_id.
+ *
  * Every ioctl fails with ENODEV once its device has gone away, for example
- * unbound from its driver, while the file stays open.
+ * unbound from its driver, while the file stays open; with EFAULT if its
+ * argument cannot be read or, for _IOWR, written back; with ENOMEM when
+ * the kernel is out of memory. An ioctl number that is not one of the four
+ * below gets ENOTTY from the misc devices. DRM devices, like every DRM
+ * driver, answer ENOTTY for a type other than DRM_IOCTL_BASE and EINVAL for
+ * a driver ioctl number they do not have, and truncate or zero-extend an
+ * argument of another size or direction.
  */
 #define DRM_CGROUP_GPU_SETPARAM		0x00
 #define DRM_CGROUP_GPU_GETPARAM		0x01

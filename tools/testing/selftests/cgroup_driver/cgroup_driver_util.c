@@ -4,9 +4,37 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cgroup_driver_util.h"
+
+/* Writes @text to the file at @path; 0 or a negative errno. */
+int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* The number that @format (one %ld) finds at the start of file @path, or -1. */
+long read_number(const char *path, const char *format)
+{
+	FILE *f = fopen(path, "r");
+	long n = -1;
+
+	if (f) {
+		if (fscanf(f, format, &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
 
 /* Loads the module at @path; 0 or a negative errno. */
 int load_module(const char *path, const char *params)
@@ -53,14 +81,25 @@ long core_objects(const char *owner)
 /* Waits until module @owner holds @objects objects; false on giving up. */
 bool wait_core_objects(const char *owner, long objects)
 {
-	int i;
+	return wait_until(core_objects(owner) == objects);
+}
 
-	for (i = 0; i < SETTLE_TRIES; i++) {
-		if (core_objects(owner) == objects)
-			return true;
-		usleep(SETTLE_USEC);
-	}
-	return false;
+struct timespec deadline_in(int seconds)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += seconds;
+	return t;
+}
+
+bool past(const struct timespec *deadline)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > deadline->tv_sec ||
+	       (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
 }
 
 /* /dev/kmsg, positioned after the records logged so far; -1 on failure. */

@@ -4,13 +4,31 @@
 #define CGROUP_DRIVER_UTIL_H
 
 #include <stdbool.h>
+#include <time.h>
 
 #define CORE_REGISTRATIONS "/sys/kernel/debug/cgroup_driver/registrations"
+#define CORE_RELEASE_MAX_HOLD "/sys/kernel/debug/cgroup_driver/release_max_hold_ns"
 
-/* The cgroup core frees a removed cgroup from a workqueue: poll for it. */
-#define SETTLE_TRIES 200
-#define SETTLE_USEC 50000
+/*
+ * The cgroup core frees a removed cgroup from a workqueue, after an RCU
+ * grace period: tests poll for what it does, every POLL_USEC, and give up
+ * after DEADLINE_SEC. wait_until(cond) is the last value of @cond.
+ */
+#define POLL_USEC 10000
+#define DEADLINE_SEC 60
+#define wait_until(cond) ({						\
+	struct timespec __deadline = deadline_in(DEADLINE_SEC);	\
+	bool __ok;							\
+									\
+	while (!(__ok = (cond)) && !past(&__deadline))			\
+		usleep(POLL_USEC);					\
+	__ok;								\
+})
 
+struct timespec deadline_in(int seconds);
+bool past(const struct timespec *deadline);
+int write_file(const char *path, const char *text);
+long read_number(const char *path, const char *format);
 int load_module(const char *path, const char *params);
 int unload_module(const char *name);
 long core_objects(const char *owner);

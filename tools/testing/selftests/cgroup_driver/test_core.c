@@ -29,8 +29,9 @@
 #define CONTROL DEBUGFS MODULE_NAME "/control"
 #define STATS DEBUGFS MODULE_NAME "/stats"
 
+/* What the test module counted: see its stats file. */
 struct stats {
-	int allocs, frees, news, live;
+	int allocs, frees, news, live, by_release, by_cgroup, doubles;
 };
 
 static int load(void)
@@ -65,12 +66,13 @@ static int control(const char *fmt, ...)
 
 static struct stats read_stats(void)
 {
-	struct stats s = { -1, -1, -1, -1 };
+	struct stats s = { -1, -1, -1, -1, -1, -1, -1 };
 	FILE *f = fopen(STATS, "r");
 
 	if (f) {
-		if (fscanf(f, "allocs %d frees %d new %d live %d", &s.allocs,
-			   &s.frees, &s.news, &s.live) != 4)
+		if (fscanf(f, "allocs %d frees %d new %d live %d release %d cgroup %d double %d",
+			   &s.allocs, &s.frees, &s.news, &s.live, &s.by_release,
+			   &s.by_cgroup, &s.doubles) != 7)
 			s.allocs = -1;
 		fclose(f);
 	}
@@ -82,21 +84,91 @@ static long objects(void)
 	return core_objects(MODULE_NAME);
 }
 
+/* Waits until the test module has freed @frees objects; the count then. */
 static int wait_for_frees(int frees)
 {
-	int i;
-
-	for (i = 0; i < SETTLE_TRIES; i++) {
-		if (read_stats().frees >= frees)
-			return read_stats().frees;
-		usleep(SETTLE_USEC);
-	}
+	wait_until(read_stats().frees >= frees);
 	return read_stats().frees;
 }
 
 static int get_data(int cgroup_fd)
 {
 	return control("get %d", cgroup_fd);
+}
+
+/* A new child @name of @dir with data; 0 or -1. */
+static int child_with_data(int dir, const char *name)
+{
+	int fd, ret;
+
+	if (mkdirat(dir, name, 0755))
+		return -1;
+	fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = get_data(fd);
+	close(fd);
+	return ret ? -1 : 0;
+}
+
+/* The cgroups below @cg that were removed and are not yet released. */
+static long dying(const char *cg)
+{
+	return cg_read_key_long(cg, "cgroup.stat", "nr_dying_descendants ");
+}
+
+/*
+ * Waits until the cgroups removed below @cg (open as @dir) so far are gone,
+ * but for @pinned that something still holds: until the others are
+ * released, then until a sentinel child with data, released after them, is
+ * freed; the cgroup core queues its free behind theirs. It adds one object
+ * to the counts: the sentinel's, freed by the cgroup path.
+ */
+static bool removed_cgroups_freed(const char *cg, int dir, long pinned)
+{
+	int frees = read_stats().frees;
+
+	if (!wait_until(dying(cg) == pinned))
+		return false;
+	if (child_with_data(dir, "sentinel") || unlinkat(dir, "sentinel", AT_REMOVEDIR))
+		return false;
+	return wait_until(read_stats().frees == frees + 1);
+}
+
+/*
+ * The longest wait for @lock, in microseconds as /proc/lock_stat prints it,
+ * by any task while @fn runs: lock statistics are on only meanwhile. The
+ * result is @fn's; "-" in @wait if lock statistics are not available.
+ */
+static int longest_wait(const char *lock, int (*fn)(void), char *wait, size_t size)
+{
+	char line[512], name[128], class[128], max[32];
+	FILE *f;
+	int ret;
+
+	snprintf(wait, size, "-");
+	if (write_file("/proc/lock_stat", "0") || write_file("/proc/sys/kernel/lock_stat", "1"))
+		return fn();
+	ret = fn();
+	write_file("/proc/sys/kernel/lock_stat", "0");
+	f = fopen("/proc/lock_stat", "r");
+	if (!f)
+		return ret;
+	snprintf(name, sizeof(name), "%s:", lock);
+	/* The class, con-bounces, contentions, waittime-min, waittime-max. */
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " %127s %*s %*s %*s %31s", class, max) == 2 &&
+		    !strcmp(class, name)) {
+			snprintf(wait, size, "%s", max);
+			break;
+		}
+	fclose(f);
+	return ret;
+}
+
+static int release(void)
+{
+	return control("release");
 }
 
 FIXTURE(core) {
@@ -169,23 +241,60 @@ TEST_F(core, open_dir_fd_does_not_pin)
 /* A socket holds a reference on the cgroup its creator was in. */
 TEST_F(core, socket_pins_until_closed)
 {
+	char *child = cg_name(self->cg, "pinned");
 	int sock;
 
-	ASSERT_EQ(0, cg_enter_current(self->cg));
+	ASSERT_NE(NULL, child);
+	ASSERT_EQ(0, child_with_data(self->fd, "pinned"));
+	ASSERT_EQ(0, cg_enter_current(child));
 	sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	ASSERT_LE(0, sock);
 	ASSERT_EQ(0, cg_enter_current(self->root));
-	ASSERT_EQ(0, get_data(self->fd));
-	ASSERT_EQ(0, rmdir(self->cg));
+	free(child);
+	ASSERT_LE(0, sock);
+	ASSERT_EQ(0, unlinkat(self->fd, "pinned", AT_REMOVEDIR));
 
-	/* Give the cgroup a chance to be freed, wrongly. */
-	sleep(1);
-	EXPECT_EQ(0, read_stats().frees);
+	/* A cgroup removed after it is freed; the pinned one is not. */
+	ASSERT_TRUE(removed_cgroups_freed(self->cg, self->fd, 1));
+	EXPECT_EQ(1, read_stats().frees);
+	EXPECT_EQ(1, dying(self->cg));
 	EXPECT_EQ(1, objects());
 
 	close(sock);
-	EXPECT_EQ(1, wait_for_frees(1));
+	EXPECT_EQ(2, wait_for_frees(2));
+	EXPECT_EQ(2, read_stats().by_cgroup);
 	EXPECT_EQ(0, objects());
+}
+
+/*
+ * A removed cgroup that a driver still holds is a cgroup: a miss on it
+ * stores data, a lookup finds it, and it is freed with the cgroup.
+ */
+TEST_F(core, removed_but_held_cgroup_keeps_data)
+{
+	struct stats s;
+	int fd;
+
+	ASSERT_EQ(0, mkdirat(self->fd, "held", 0755));
+	fd = openat(self->fd, "held", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, control("hold %d", fd));
+	close(fd);
+	ASSERT_EQ(0, unlinkat(self->fd, "held", AT_REMOVEDIR));
+	ASSERT_EQ(1, dying(self->cg));
+
+	ASSERT_EQ(0, control("get-held"));
+	ASSERT_EQ(0, control("get-held"));
+	s = read_stats();
+	EXPECT_EQ(1, s.allocs);
+	EXPECT_EQ(1, s.news);
+	EXPECT_EQ(0, s.frees);
+	EXPECT_EQ(1, objects());
+
+	ASSERT_EQ(0, control("put"));
+	EXPECT_EQ(1, wait_for_frees(1));
+	EXPECT_EQ(1, read_stats().by_cgroup);
+	EXPECT_EQ(0, objects());
+	EXPECT_TRUE(wait_until(dying(self->cg) == 0));
 }
 
 TEST_F(core, concurrent_miss_stores_one)
@@ -239,13 +348,15 @@ TEST_F(core, root_cgroup_until_release)
 	EXPECT_EQ(1, objects());
 	ASSERT_EQ(0, control("release"));
 	EXPECT_EQ(1, read_stats().frees);
+	EXPECT_EQ(1, read_stats().by_release);
 	EXPECT_EQ(-1, objects());
 }
 
 TEST_F_TIMEOUT(core, release_frees_10000_cgroups, 900)
 {
 	const int n = 10000;
-	char name[32], cmd[32];
+	char name[32], cmd[32], wait[32];
+	struct stats s;
 	int i, fd, ctl;
 
 	/* One control fd and paths relative to the parent: 10,000 of each. */
@@ -262,34 +373,42 @@ TEST_F_TIMEOUT(core, release_frees_10000_cgroups, 900)
 	}
 	close(ctl);
 	EXPECT_EQ(n, objects());
-	ASSERT_EQ(0, control("release"));
-	EXPECT_EQ(n, read_stats().frees);
-	EXPECT_EQ(0, read_stats().live);
+	/* What release held, and what anyone waited meanwhile. */
+	ASSERT_EQ(0, write_file(CORE_RELEASE_MAX_HOLD, "0"));
+	ASSERT_EQ(0, longest_wait("cgroup_mutex", release, wait, sizeof(wait)));
+	printf("# figure: release_10000_longest_cgroup_mutex_hold_us %.1f\n",
+	       read_number(CORE_RELEASE_MAX_HOLD, "%ld") / 1000.0);
+	printf("# figure: release_10000_longest_cgroup_mutex_wait_us %s\n", wait);
+	s = read_stats();
+	EXPECT_EQ(n, s.frees);
+	EXPECT_EQ(n, s.by_release);
+	EXPECT_EQ(0, s.live);
 	EXPECT_EQ(-1, objects());
 
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "%d", i);
 		EXPECT_EQ(0, unlinkat(self->fd, name, AT_REMOVEDIR));
 	}
-	EXPECT_EQ(n, read_stats().frees);
+	/* Their frees find no data: only the sentinel's is freed. */
+	ASSERT_EQ(0, control("register"));
+	ASSERT_TRUE(removed_cgroups_freed(self->cg, self->fd, 0));
+	s = read_stats();
+	EXPECT_EQ(n + 1, s.allocs);
+	EXPECT_EQ(n + 1, s.frees);
+	EXPECT_EQ(1, s.by_cgroup);
+	EXPECT_EQ(0, s.doubles);
 }
 
 /* Creates cgroups "0" to "@n - 1" in @dir, each with data; 0 or -1. */
 static int children_with_data(int dir, int n)
 {
 	char name[16];
-	int i, fd;
+	int i;
 
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "%d", i);
-		if (mkdirat(dir, name, 0755))
+		if (child_with_data(dir, name))
 			return -1;
-		fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0 || get_data(fd)) {
-			close(fd);
-			return -1;
-		}
-		close(fd);
 	}
 	return 0;
 }
@@ -311,10 +430,16 @@ static pid_t remove_children(int dir, int n)
 	_exit(0);
 }
 
-/* Each object is freed once, by release or by its cgroup, whichever wins. */
-TEST_F_TIMEOUT(core, release_races_cgroup_removal, 300)
+/*
+ * Release while the cgroups are being removed and freed: each object is
+ * freed once, by release or by its cgroup's free, whichever unlinks it
+ * first, and both do so here: release starts once the cgroup free path has
+ * freed some, while the rest are still being removed.
+ */
+TEST_F_TIMEOUT(core, release_races_cgroup_removal, 600)
 {
-	const int n = 500;
+	const int n = 1000;
+	struct stats s;
 	int status;
 	pid_t pid;
 
@@ -323,16 +448,45 @@ TEST_F_TIMEOUT(core, release_races_cgroup_removal, 300)
 
 	pid = remove_children(self->fd, n);
 	ASSERT_LE(0, pid);
+	ASSERT_TRUE(wait_until(read_stats().frees >= n / 20));
 	EXPECT_EQ(0, control("release"));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-
-	EXPECT_EQ(n, wait_for_frees(n));
-	/* Removed cgroups are freed late: give a double free time to show. */
-	sleep(1);
-	EXPECT_EQ(n, read_stats().frees);
-	EXPECT_EQ(0, read_stats().live);
 	EXPECT_EQ(-1, objects());
+
+	ASSERT_EQ(0, control("register"));
+	ASSERT_TRUE(removed_cgroups_freed(self->cg, self->fd, 0));
+	s = read_stats();
+	printf("# figure: race_freed_by_release %d\n", s.by_release);
+	printf("# figure: race_freed_by_cgroup %d\n", s.by_cgroup - 1);
+	EXPECT_LT(0, s.by_release);
+	EXPECT_LE(n / 20, s.by_cgroup - 1);
+	EXPECT_EQ(n, s.by_release + s.by_cgroup - 1);
+	EXPECT_EQ(n + 1, s.allocs);
+	EXPECT_EQ(n + 1, s.frees);
+	EXPECT_EQ(0, s.doubles);
+}
+
+/*
+ * Lookups on every CPU walk through the objects of other registrations,
+ * which are released meanwhile, over and over: with a grace period missing
+ * in release, KASAN reports a use-after-free in the kernel log, which
+ * make check fails on. Every lookup must find our object.
+ */
+TEST_F_TIMEOUT(core, lookups_while_others_release, 300)
+{
+	const char *env = getenv("CGDRV_RCU_STRESS_SEC");
+	int msecs = 1000 * (env ? atoi(env) : 10);
+	struct stats s;
+
+	ASSERT_EQ(0, control("rcu %d %d", self->fd, msecs));
+	s = read_stats();
+	printf("# figure: rcu_objects_released_under_lookups %d\n", s.by_release);
+	EXPECT_LT(0, s.by_release);
+	EXPECT_EQ(s.allocs - 1, s.by_release);
+	EXPECT_EQ(1, s.live);
+	EXPECT_EQ(0, s.doubles);
+	EXPECT_EQ(1, objects());
 }
 
 /* The core's warning when a module goes with registrations left. */
@@ -345,20 +499,19 @@ TEST_F(core, unload_with_data)
 	int kmsg = kmsg_open();
 
 	ASSERT_LE(0, kmsg);
-	ASSERT_EQ(0, get_data(self->fd));
+	ASSERT_EQ(0, child_with_data(self->fd, "child"));
 	EXPECT_EQ(1, objects());
 	ASSERT_EQ(0, unload());
 	EXPECT_EQ(-1, objects());
 	/* It released what it registered: the core had nothing to do. */
 	EXPECT_FALSE(kmsg_find(kmsg, LEFT));
 	close(kmsg);
-	/* The cgroup's free must not call into the unloaded module. */
-	close(self->fd);
-	self->fd = -1;
-	ASSERT_EQ(0, rmdir(self->cg));
-	usleep(SETTLE_USEC);
-	EXPECT_EQ(0, load());
-	EXPECT_EQ(0, control("register"));
+	/* The cgroup's free must not call into the unloaded module (KASAN). */
+	ASSERT_EQ(0, unlinkat(self->fd, "child", AT_REMOVEDIR));
+	ASSERT_EQ(0, load());
+	ASSERT_EQ(0, control("register"));
+	EXPECT_TRUE(removed_cgroups_freed(self->cg, self->fd, 0));
+	EXPECT_EQ(1, read_stats().frees);
 	EXPECT_EQ(0, objects());
 }
 

@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
@@ -882,6 +883,307 @@ TEST_F(uapi, unload_with_data)
 	ASSERT_EQ(0, load_sample(variant->module));
 	ASSERT_EQ(0, variant->open_devices(self->dev));
 	EXPECT_EQ(0, getparam(self->dev[0], self->b, OFFSET));
+}
+
+/*
+ * Hostile input: ioctls generated at random from a fixed seed, each one bad
+ * in some way or several: the cgroup fd (closed, out of range, O_PATH, not
+ * cgroupfs, a cgroupfs file, a v1 cgroup, a removed cgroup, the root), the
+ * parameter, the flags, the value, the context, the argument's pointer
+ * (NULL, unmapped, a kernel address, read-only, running into an unmapped
+ * page) and the ioctl number itself (size, direction, type, number). Each
+ * must get an errno that cgroup_gpu_drm.h documents for what is wrong with
+ * it; the kernel log must stay clean (make check scans it).
+ */
+enum fd_kind {
+	FD_CGROUP, FD_CGROUP_PATH, FD_ROOT, FD_GONE, FD_V1, FD_CLOSED,
+	FD_NEGATIVE, FD_HUGE, FD_DIR, FD_DIR_PATH, FD_FILE, FD_CGROUP_FILE,
+	FD_SOCKET, FD_KINDS
+};
+
+enum ptr_kind {
+	PTR_OK, PTR_READONLY, PTR_NULL, PTR_UNMAPPED, PTR_KERNEL, PTR_PARTIAL,
+	PTR_KINDS
+};
+
+/* Three pages: read-write, unmapped, read-only. */
+struct hostile {
+	int fd[FD_KINDS];
+	char v1[32];
+	char *gone;
+	char *page;
+	char *unmapped;
+	char *readonly;
+};
+
+/* What cgroup_driver_cgroup_from_fd() gives @kind: 0 or a negative errno. */
+static int fd_errno(enum fd_kind kind, bool configure)
+{
+	switch (kind) {
+	case FD_CGROUP:
+	case FD_CGROUP_PATH:
+		return 0;
+	case FD_ROOT:
+		return configure ? -EINVAL : 0;
+	case FD_GONE:
+		return -ENOENT;
+	case FD_V1:
+		return -EINVAL;
+	case FD_FILE:
+	case FD_CGROUP_FILE:
+	case FD_SOCKET:
+		return -ENOTDIR;
+	default:
+		return -EBADF;
+	}
+}
+
+static __u64 rnd(__u64 *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
+}
+
+static __u64 pick(__u64 *state, const __u64 *values, int n)
+{
+	return values[rnd(state) % n];
+}
+
+#define PICK(state, ...) ({						\
+	const __u64 __v[] = { __VA_ARGS__ };				\
+	pick(state, __v, ARRAY_SIZE(__v));				\
+})
+
+#define BIT(e) (1ULL << (e))
+
+/* Kinds that are numbers with no open file behind them. */
+static bool is_bad_number(int kind)
+{
+	return kind == FD_CLOSED || kind == FD_NEGATIVE || kind == FD_HUGE;
+}
+
+static int hostile_setup(struct hostile *h, const char *root, const char *cg_a)
+{
+	char path[PATH_MAX];
+	int closed, i;
+
+	h->page = mmap(NULL, 3 * getpagesize(), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (h->page == MAP_FAILED)
+		return -1;
+	h->unmapped = h->page + getpagesize();
+	h->readonly = h->page + 2 * getpagesize();
+	if (mprotect(h->readonly, getpagesize(), PROT_READ) ||
+	    munmap(h->unmapped, getpagesize()))
+		return -1;
+	h->fd[FD_CGROUP] = open(cg_a, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	h->fd[FD_CGROUP_PATH] = open(cg_a, O_PATH | O_CLOEXEC);
+	h->fd[FD_ROOT] = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	h->gone = cg_name(cg_a, "gone");
+	if (!h->gone || cg_create(h->gone))
+		return -1;
+	h->fd[FD_GONE] = open(h->gone, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rmdir(h->gone))
+		return -1;
+	snprintf(h->v1, sizeof(h->v1), "/tmp/cgroup_gpu_v1.XXXXXX");
+	if (!mkdtemp(h->v1) || mount("none", h->v1, "cgroup", 0, "none,name=cgroup_gpu_h"))
+		return -1;
+	h->fd[FD_V1] = open(h->v1, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	closed = open("/", O_RDONLY | O_CLOEXEC);
+	close(closed);
+	h->fd[FD_CLOSED] = closed;
+	h->fd[FD_NEGATIVE] = -1;
+	h->fd[FD_HUGE] = INT_MAX;
+	h->fd[FD_DIR] = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	h->fd[FD_DIR_PATH] = open("/", O_PATH | O_CLOEXEC);
+	h->fd[FD_FILE] = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg_a);
+	h->fd[FD_CGROUP_FILE] = open(path, O_RDONLY | O_CLOEXEC);
+	h->fd[FD_SOCKET] = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	for (i = 0; i < FD_KINDS; i++)
+		if (h->fd[i] < 0 && !is_bad_number(i))
+			return -1;
+	return 0;
+}
+
+static void hostile_teardown(struct hostile *h)
+{
+	int i;
+
+	for (i = 0; i < FD_KINDS; i++)
+		if (!is_bad_number(i))
+			close(h->fd[i]);
+	umount(h->v1);
+	rmdir(h->v1);
+	free(h->gone);
+	munmap(h->page, getpagesize());
+	munmap(h->readonly, getpagesize());
+}
+
+/* Where the argument of @size bytes goes, filled with @arg, for @ptr. */
+static void *hostile_arg(struct hostile *h, enum ptr_kind ptr, const void *arg,
+			 size_t size)
+{
+	char *p;
+
+	switch (ptr) {
+	case PTR_OK:
+		memcpy(h->page, arg, size);
+		return h->page;
+	case PTR_READONLY:
+		mprotect(h->readonly, getpagesize(), PROT_READ | PROT_WRITE);
+		memcpy(h->readonly, arg, size);
+		mprotect(h->readonly, getpagesize(), PROT_READ);
+		return h->readonly;
+	case PTR_NULL:
+		return NULL;
+	case PTR_UNMAPPED:
+		return h->unmapped;
+	case PTR_KERNEL:
+		return (void *)0xffffffff81000000UL;
+	default:
+		/* The first 8 bytes are mapped, the rest is not. */
+		p = h->unmapped - 8;
+		memcpy(p, arg, 8);
+		return p;
+	}
+}
+
+/*
+ * One generated input on @dev: what it was in @what, the errnos the uAPI
+ * allows for it in @allowed (bit 0: success); the errno it got, 0 for none.
+ */
+static int hostile_one(struct hostile *h, int dev, bool whole_number, __u64 *state,
+		       char *what, size_t size, __u64 *allowed)
+{
+	static const unsigned long cmds[] = {
+		DRM_IOCTL_CGROUP_GPU_SETPARAM, DRM_IOCTL_CGROUP_GPU_GETPARAM,
+		DRM_IOCTL_CGROUP_GPU_CTX_CREATE, DRM_IOCTL_CGROUP_GPU_CTX_GET,
+	};
+	enum fd_kind fd = rnd(state) % FD_KINDS;
+	enum ptr_kind ptr = rnd(state) % 4 ? PTR_OK : rnd(state) % PTR_KINDS;
+	int which = rnd(state) % 4, exact = -1, i;
+	unsigned long cmd = cmds[which];
+	struct cgroup_gpu_param p = {
+		.cgroup_fd = h->fd[fd],
+		.flags = PICK(state, 0, CGROUP_GPU_PARAM_UNSET, CGROUP_GPU_PARAM_EFFECTIVE,
+			      CGROUP_GPU_PARAM_IS_SET, 0x8, rnd(state)),
+		.param = PICK(state, OFFSET, DISPBOOST, 0, 3, rnd(state)),
+		.value = PICK(state, 0, 1, -1, CGROUP_GPU_PRIORITY_MAX,
+			      CGROUP_GPU_PRIORITY_MAX + 1, CGROUP_GPU_PRIORITY_MIN,
+			      CGROUP_GPU_PRIORITY_MIN - 1, CGROUP_GPU_DISPBOOST_MAX + 1,
+			      INT64_MAX, INT64_MIN, rnd(state)),
+	};
+	struct cgroup_gpu_ctx c = {
+		.priority = PICK(state, 0, 1, -1, CGROUP_GPU_PRIORITY_MAX,
+				 CGROUP_GPU_PRIORITY_MAX + 1, CGROUP_GPU_PRIORITY_MIN,
+				 CGROUP_GPU_PRIORITY_MIN - 1, INT32_MAX, INT32_MIN),
+		.ctx_id = PICK(state, 0, 1, 1023, 1024, UINT32_MAX, rnd(state)),
+		.pad = rnd(state) % 4 ? 0 : rnd(state),
+	};
+	bool is_param, bad_arg;
+	void *arg;
+
+	/* A third of the inputs have an ioctl number that is not the uAPI's. */
+	if (rnd(state) % 3 == 0)
+		cmd = _IOC(PICK(state, _IOC_NONE, _IOC_READ, _IOC_WRITE, _IOC_READ | _IOC_WRITE),
+			   PICK(state, DRM_IOCTL_BASE, 'x', rnd(state) & 0xff),
+			   DRM_COMMAND_BASE + rnd(state) % 8,
+			   PICK(state, 0, 8, 16, 24, 32, 4096, _IOC_SIZEMASK));
+	for (i = 0; i < 4; i++)
+		if (cmd == cmds[i])
+			exact = i;
+	/* A number made at random may be a real one: its argument then. */
+	if (exact >= 0)
+		which = exact;
+	is_param = which < 2;
+	arg = hostile_arg(h, ptr, is_param ? (void *)&p : (void *)&c,
+			  is_param ? sizeof(p) : sizeof(c));
+	snprintf(what, size,
+		 "cmd %#lx fd kind %d ptr kind %d flags %#x param %llu value %lld priority %d ctx %u pad %u",
+		 cmd, fd, ptr, p.flags, (unsigned long long)p.param, (long long)p.value,
+		 c.priority, c.ctx_id, c.pad);
+
+	if (exact < 0) {
+		int nr = _IOC_NR(cmd) - DRM_COMMAND_BASE;
+
+		if (whole_number || _IOC_TYPE(cmd) != DRM_IOCTL_BASE)
+			*allowed = BIT(ENOTTY);
+		else if (nr >= 4)
+			*allowed = BIT(EINVAL);
+		else	/* DRM resizes the argument: any answer of that ioctl. */
+			*allowed = BIT(0) | BIT(EFAULT) | BIT(EINVAL) | BIT(EBADF) |
+				   BIT(ENOTDIR) | BIT(ENOENT) | BIT(EPERM) |
+				   BIT(EACCES) | BIT(ENOSPC);
+	} else if (ptr != PTR_OK && ptr != PTR_READONLY) {
+		*allowed = BIT(EFAULT);
+	} else {
+		switch (exact) {
+		case 0:
+			bad_arg = (p.param != OFFSET && p.param != DISPBOOST) ||
+				  p.flags & ~CGROUP_GPU_PARAM_UNSET ||
+				  (p.flags ? p.value != 0 :
+				   p.value < (p.param == OFFSET ? CGROUP_GPU_PRIORITY_MIN : 0) ||
+				   p.value > (p.param == OFFSET ? CGROUP_GPU_PRIORITY_MAX :
+					      CGROUP_GPU_DISPBOOST_MAX));
+			*allowed = BIT(-fd_errno(fd, true)) | (bad_arg ? BIT(EINVAL) : 0);
+			if (bad_arg && !fd_errno(fd, true))
+				*allowed &= ~BIT(0);
+			break;
+		case 1:
+			bad_arg = (p.param != OFFSET && p.param != DISPBOOST) ||
+				  p.flags & ~CGROUP_GPU_PARAM_EFFECTIVE;
+			*allowed = BIT(-fd_errno(fd, false)) | (bad_arg ? BIT(EINVAL) : 0);
+			if (bad_arg && !fd_errno(fd, false))
+				*allowed &= ~BIT(0);
+			break;
+		case 2:
+			bad_arg = c.pad || c.priority < CGROUP_GPU_PRIORITY_MIN ||
+				  c.priority > CGROUP_GPU_PRIORITY_MAX;
+			*allowed = bad_arg ? BIT(EINVAL) : BIT(0) | BIT(ENOSPC);
+			break;
+		default:
+			*allowed = c.pad ? BIT(EINVAL) : BIT(0) | BIT(ENOENT);
+			break;
+		}
+		/* An _IOWR argument that cannot be written back. */
+		if (ptr == PTR_READONLY && exact > 0)
+			*allowed |= BIT(EFAULT);
+	}
+	return ioctl(dev, cmd, arg) ? errno : 0;
+}
+
+TEST_F_TIMEOUT(uapi, hostile_inputs, 600)
+{
+	const char *env = getenv("CGDRV_HOSTILE_INPUTS");
+	int i, n = env ? atoi(env) : 50000, bad = 0, err;
+	__u64 state = 0x9e3779b97f4a7c15ULL, allowed;
+	long answers[64] = { 0 };
+	struct hostile h;
+	char what[256];
+
+	ASSERT_EQ(0, hostile_setup(&h, self->root, self->cg_a));
+	for (i = 0; i < n; i++) {
+		err = hostile_one(&h, self->dev[0], variant->whole_ioctl_number, &state,
+				  what, sizeof(what), &allowed);
+		if (err < 64)
+			answers[err]++;
+		if (err >= 64 || !(allowed & BIT(err))) {
+			if (bad++ < 10)
+				TH_LOG("input %d: %s: %s (allowed %#llx)", i, what,
+				       err ? strerror(err) : "success",
+				       (unsigned long long)allowed);
+		}
+	}
+	hostile_teardown(&h);
+	printf("# figure: hostile_inputs_%s %d\n", variant->module, n);
+	for (i = 0; i < 64; i++)
+		if (answers[i])
+			printf("# hostile answers %s: %ld\n", i ? strerror(i) : "success",
+			       answers[i]);
+	EXPECT_EQ(0, bad);
 }
 
 TEST_HARNESS_MAIN

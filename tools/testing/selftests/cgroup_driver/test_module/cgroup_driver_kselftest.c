@@ -14,12 +14,25 @@
  *   get FD              cgroup_driver_get_data(); write() returns its errno
  *   race FD THREADS     THREADS kthreads miss on the cgroup at once: each
  *                       waits in alloc_data until all have missed
- * and .../stats reads the counters: "allocs N frees N new N live N".
+ *   hold FD             keep a reference on the cgroup, which outlives rmdir
+ *   get-held            cgroup_driver_get_data() on the held cgroup
+ *   put                 drop that reference
+ *   rcu FD MSECS        for MSECS, a kthread per CPU looks up our object on
+ *                       the cgroup while this thread registers 32 more
+ *                       drivers, gives each an object on it and releases
+ *                       them: lookups walk through objects being freed
+ *   miss-cpus-locked FD a miss under cpus_read_lock(), a lock order that
+ *                       lockdep must report (cgroup_mutex nests outside it)
+ * and .../stats reads the counters: "allocs N frees N new N live N release N
+ * cgroup N double N": the frees that cgroup_driver_release() and the cgroup
+ * free path made, and objects freed more than once (by object id).
  */
 #include <linux/atomic.h>
+#include <linux/bitops.h>
 #include <linux/cgroup.h>
 #include <linux/cgroup_driver.h>
 #include <linux/completion.h>
+#include <linux/cpu.h>
 #include <linux/debugfs.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
@@ -30,16 +43,27 @@
 #include <linux/wait.h>
 
 #define MAX_THREADS 64
+#define RCU_DRIVERS 32
+/* Objects with an id below this are checked for being freed twice. */
+#define TRACKED_IDS BIT(20)
 
 struct kselftest_data {
 	struct cgroup_driver_data base;
-	unsigned long long cookie;
+	unsigned int id;
 };
 
 static DEFINE_MUTEX(state_lock);
 static struct cgroup_driver *drv;
+static struct cgroup *held;
 static struct dentry *dir;
-static atomic_t allocs, frees, news;
+static atomic_t allocs, frees, news, by_release, by_cgroup, doubles;
+/*
+ * Not allocated: the core frees a leaked registration's objects after the
+ * module's exit, while its memory is still there.
+ */
+static DECLARE_BITMAP(freed_ids, TRACKED_IDS);
+/* The task in cgroup_driver_release(), to tell its frees apart. */
+static struct task_struct *releaser;
 
 /* The race in progress, if any: its threads meet in alloc_data. */
 static struct race {
@@ -71,14 +95,29 @@ static struct cgroup_driver_data *kselftest_alloc_data(struct cgroup_driver *drv
 	data = kzalloc(sizeof(*data), GFP_KERNEL);
 	if (!data)
 		return NULL;
-	atomic_inc(&allocs);
+	data->id = atomic_inc_return(&allocs) - 1;
 	return &data->base;
 }
 
-static void kselftest_free_data(struct cgroup_driver_data *data)
+static void kselftest_free_data(struct cgroup_driver_data *base)
 {
+	struct kselftest_data *data = container_of(base, struct kselftest_data, base);
+
+	if (data->id < TRACKED_IDS && test_and_set_bit(data->id, freed_ids))
+		atomic_inc(&doubles);
+	if (current == READ_ONCE(releaser))
+		atomic_inc(&by_release);
+	else if (current->flags & PF_WQ_WORKER)
+		atomic_inc(&by_cgroup);
 	atomic_inc(&frees);
-	kfree(container_of(data, struct kselftest_data, base));
+	kfree(data);
+}
+
+static void release(struct cgroup_driver *drv)
+{
+	WRITE_ONCE(releaser, current);
+	cgroup_driver_release(drv);
+	WRITE_ONCE(releaser, NULL);
 }
 
 static struct cgroup_driver_funcs kselftest_funcs = {
@@ -141,17 +180,117 @@ static int run_race(struct cgroup *cgrp, unsigned int threads)
 	return atomic_read(&race.errors) ? -EIO : 0;
 }
 
-static int with_cgroup_fd(const char *arg, unsigned int threads)
+/* A lookup on every CPU until told to stop, while drivers come and go. */
+struct rcu_stress {
+	struct cgroup *cgrp;
+	struct cgroup_driver_data *ours;
+	bool stop;
+	atomic_t running;
+	atomic_t wrong;
+	struct completion done;
+};
+
+static int rcu_reader(void *arg)
+{
+	struct rcu_stress *st = arg;
+
+	while (!READ_ONCE(st->stop)) {
+		if (cgroup_driver_find_data(drv, st->cgrp) != st->ours)
+			atomic_inc(&st->wrong);
+		cond_resched();
+	}
+	if (atomic_dec_and_test(&st->running))
+		complete(&st->done);
+	return 0;
+}
+
+static int rcu_churn(struct cgroup *cgrp, unsigned long deadline)
+{
+	struct cgroup_driver *others[RCU_DRIVERS];
+	struct cgroup_driver_data *data;
+	int i, n, ret = 0;
+
+	while (!ret && time_before(jiffies, deadline)) {
+		for (n = 0; n < RCU_DRIVERS; n++) {
+			others[n] = cgroup_driver_init(&kselftest_funcs);
+			if (IS_ERR(others[n])) {
+				ret = PTR_ERR(others[n]);
+				break;
+			}
+			data = cgroup_driver_get_data(others[n], cgrp, NULL);
+			if (IS_ERR(data)) {
+				ret = PTR_ERR(data);
+				n++;
+				break;
+			}
+		}
+		for (i = 0; i < n; i++)
+			release(others[i]);
+	}
+	return ret;
+}
+
+static int run_rcu_stress(struct cgroup *cgrp, unsigned int msecs)
+{
+	struct rcu_stress st = { .cgrp = cgrp };
+	struct task_struct *task;
+	unsigned int cpu;
+	int ret;
+
+	st.ours = cgroup_driver_get_data(drv, cgrp, NULL);
+	if (IS_ERR(st.ours))
+		return PTR_ERR(st.ours);
+	init_completion(&st.done);
+	atomic_set(&st.running, 1);
+	for_each_online_cpu(cpu) {
+		task = kthread_create_on_cpu(rcu_reader, &st, cpu, "cgdrv-rcu/%u");
+		if (IS_ERR(task))
+			continue;
+		atomic_inc(&st.running);
+		wake_up_process(task);
+	}
+	ret = rcu_churn(cgrp, jiffies + msecs_to_jiffies(msecs));
+	WRITE_ONCE(st.stop, true);
+	if (!atomic_dec_and_test(&st.running))
+		wait_for_completion(&st.done);
+	if (!ret && atomic_read(&st.wrong))
+		ret = -EIO;
+	return ret;
+}
+
+static int miss_cpus_locked(struct cgroup *cgrp)
+{
+	int ret;
+
+	cpus_read_lock();
+	ret = get_data(cgrp);
+	cpus_read_unlock();
+	return ret;
+}
+
+static int with_cgroup_fd(const char *verb, const char *arg, unsigned int n)
 {
 	struct cgroup *cgrp;
-	int fd, ret;
+	int fd, ret = -EINVAL;
 
 	if (kstrtoint(arg, 10, &fd))
 		return -EINVAL;
 	cgrp = cgroup_driver_cgroup_from_fd(fd, false);
 	if (IS_ERR(cgrp))
 		return PTR_ERR(cgrp);
-	ret = threads ? run_race(cgrp, threads) : get_data(cgrp);
+	if (!strcmp(verb, "hold") && !held) {
+		/* Our reference goes with "put". */
+		held = cgrp;
+		return 0;
+	}
+	if (!strcmp(verb, "get"))
+		ret = get_data(cgrp);
+	else if (!strcmp(verb, "race"))
+		ret = run_race(cgrp, n);
+	else if (!strcmp(verb, "rcu"))
+		ret = run_rcu_stress(cgrp, n);
+	else if (!strcmp(verb, "miss-cpus-locked"))
+		ret = miss_cpus_locked(cgrp);
 	cgroup_put(cgrp);
 	return ret;
 }
@@ -178,34 +317,47 @@ static int run_command(char *cmd)
 		if (!drv)
 			return -ENOENT;
 		if (!strcmp(verb, "release"))
-			cgroup_driver_release(drv);
+			release(drv);
 		drv = NULL;
 		return 0;
 	}
-	if (!arg)
-		return -EINVAL;
+	if (!strcmp(verb, "put")) {
+		if (!held)
+			return -ENOENT;
+		cgroup_put(held);
+		held = NULL;
+		return 0;
+	}
 	if (!drv)
 		return -ENOENT;
-	if (!strcmp(verb, "get"))
-		return with_cgroup_fd(arg, 0);
-	if (!strcmp(verb, "race") && cmd && !kstrtouint(cmd, 10, &n))
-		return with_cgroup_fd(arg, n);
-	return -EINVAL;
+	if (!strcmp(verb, "get-held"))
+		return held ? get_data(held) : -ENOENT;
+	if (!arg)
+		return -EINVAL;
+	n = 0;
+	if (cmd && kstrtouint(cmd, 10, &n))
+		return -EINVAL;
+	return with_cgroup_fd(verb, arg, n);
 }
 
+/*
+ * The command is copied to the stack, not allocated: under fault injection
+ * an -ENOMEM from a command then comes from the core or from alloc_data.
+ */
 static ssize_t control_write(struct file *file, const char __user *ubuf,
 			     size_t len, loff_t *ppos)
 {
-	char *cmd;
+	char cmd[64];
 	int ret;
 
-	cmd = memdup_user_nul(ubuf, min_t(size_t, len, 63));
-	if (IS_ERR(cmd))
-		return PTR_ERR(cmd);
+	if (len >= sizeof(cmd))
+		return -EINVAL;
+	if (copy_from_user(cmd, ubuf, len))
+		return -EFAULT;
+	cmd[len] = '\0';
 	mutex_lock(&state_lock);
 	ret = run_command(strim(cmd));
 	mutex_unlock(&state_lock);
-	kfree(cmd);
 	return ret ? ret : len;
 }
 
@@ -218,8 +370,9 @@ static int stats_show(struct seq_file *m, void *v)
 {
 	int a = atomic_read(&allocs), f = atomic_read(&frees);
 
-	seq_printf(m, "allocs %d frees %d new %d live %d\n", a, f,
-		   atomic_read(&news), a - f);
+	seq_printf(m, "allocs %d frees %d new %d live %d release %d cgroup %d double %d\n",
+		   a, f, atomic_read(&news), a - f, atomic_read(&by_release),
+		   atomic_read(&by_cgroup), atomic_read(&doubles));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
@@ -237,7 +390,9 @@ static void __exit kselftest_exit(void)
 	debugfs_remove_recursive(dir);
 	/* Unloading with data still on cgroups is one of the tests. */
 	if (drv)
-		cgroup_driver_release(drv);
+		release(drv);
+	if (held)
+		cgroup_put(held);
 }
 
 module_init(kselftest_init);
