@@ -469,9 +469,11 @@ TEST_F_TIMEOUT(core, release_races_cgroup_removal, 600)
 
 /*
  * Lookups on every CPU walk through the objects of other registrations,
- * which are released meanwhile, over and over: with a grace period missing
- * in release, KASAN reports a use-after-free in the kernel log, which
- * make check fails on. Every lookup must find our object.
+ * which are released meanwhile, over and over, and each must find our
+ * object. Each round a reader on another CPU holds an object of a
+ * registration being released inside an RCU read-side critical section, as
+ * such a lookup may: release must not free it before the reader leaves
+ * (the module answers EIO if it did), which a missing grace period fails.
  */
 TEST_F_TIMEOUT(core, lookups_while_others_release, 300)
 {

@@ -20,7 +20,11 @@
  *   rcu FD MSECS        for MSECS, a kthread per CPU looks up our object on
  *                       the cgroup while this thread registers 32 more
  *                       drivers, gives each an object on it and releases
- *                       them: lookups walk through objects being freed
+ *                       them: lookups walk through objects being freed.
+ *                       Each round, a reader on another CPU holds one of
+ *                       those objects in an RCU read-side critical section
+ *                       while they are released: it must not be freed
+ *                       before the reader leaves it
  *   miss-cpus-locked FD a miss under cpus_read_lock(), a lock order that
  *                       lockdep must report (cgroup_mutex nests outside it)
  * and .../stats reads the counters: "allocs N frees N new N live N release N
@@ -34,6 +38,7 @@
 #include <linux/completion.h>
 #include <linux/cpu.h>
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -204,6 +209,63 @@ static int rcu_reader(void *arg)
 	return 0;
 }
 
+/*
+ * A reader that holds an object of a registration being released, as a
+ * lookup of another registration may hold a node of it: until the object is
+ * freed, or for HOLD_MS, inside one RCU read-side critical section. The
+ * object must outlive the section.
+ */
+#define HOLD_MS 100
+
+struct holder {
+	struct cgroup_driver *drv;
+	struct cgroup *cgrp;
+	struct completion holding;
+	struct completion done;
+	bool freed_while_held;
+};
+
+static int rcu_holder(void *arg)
+{
+	struct holder *h = arg;
+	struct cgroup_driver_data *data;
+	unsigned int id, ms;
+
+	rcu_read_lock();
+	data = cgroup_driver_find_data(h->drv, h->cgrp);
+	id = IS_ERR_OR_NULL(data) ? TRACKED_IDS :
+		container_of(data, struct kselftest_data, base)->id;
+	complete(&h->holding);
+	for (ms = 0; ms < HOLD_MS && id < TRACKED_IDS && !test_bit(id, freed_ids); ms++)
+		mdelay(1);
+	h->freed_while_held = id < TRACKED_IDS && test_bit(id, freed_ids);
+	rcu_read_unlock();
+	complete(&h->done);
+	return 0;
+}
+
+/* Releases @drv while a reader on another CPU holds its object on @cgrp. */
+static int release_under_reader(struct cgroup_driver *drv, struct cgroup *cgrp)
+{
+	struct holder h = { .drv = drv, .cgrp = cgrp };
+	unsigned int cpu = cpumask_any_but(cpu_online_mask, raw_smp_processor_id());
+	struct task_struct *task;
+
+	init_completion(&h.holding);
+	init_completion(&h.done);
+	task = cpu < nr_cpu_ids ? kthread_create_on_cpu(rcu_holder, &h, cpu, "cgdrv-hold/%u") :
+				  ERR_PTR(-ENODEV);
+	if (IS_ERR(task)) {
+		release(drv);
+		return PTR_ERR(task);
+	}
+	wake_up_process(task);
+	wait_for_completion(&h.holding);
+	release(drv);
+	wait_for_completion(&h.done);
+	return h.freed_while_held ? -EIO : 0;
+}
+
 static int rcu_churn(struct cgroup *cgrp, unsigned long deadline)
 {
 	struct cgroup_driver *others[RCU_DRIVERS];
@@ -224,6 +286,8 @@ static int rcu_churn(struct cgroup *cgrp, unsigned long deadline)
 				break;
 			}
 		}
+		if (n && !ret)
+			ret = release_under_reader(others[--n], cgrp);
 		for (i = 0; i < n; i++)
 			release(others[i]);
 	}
