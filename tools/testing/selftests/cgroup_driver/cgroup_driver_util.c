@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -47,6 +49,19 @@ int load_module(const char *path, const char *params)
 	ret = syscall(SYS_finit_module, fd, params, 0);
 	close(fd);
 	return ret ? -errno : 0;
+}
+
+/*
+ * Loads sample @module, with two devices, from $CGDRV_SAMPLES (the directory
+ * of the samples' .ko files) or the current directory; 0 or a negative errno.
+ */
+int load_sample(const char *module)
+{
+	const char *dir = getenv("CGDRV_SAMPLES");
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s.ko", dir ? dir : ".", module);
+	return load_module(path, "devices=2");
 }
 
 int unload_module(const char *name)

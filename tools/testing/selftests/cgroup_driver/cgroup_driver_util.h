@@ -30,6 +30,7 @@ bool past(const struct timespec *deadline);
 int write_file(const char *path, const char *text);
 long read_number(const char *path, const char *format);
 int load_module(const char *path, const char *params);
+int load_sample(const char *module);
 int unload_module(const char *name);
 long core_objects(const char *owner);
 bool wait_core_objects(const char *owner, long objects);

@@ -230,15 +230,6 @@ static void registrar(time_t end)
 	faulty_control("register");
 }
 
-static int load_sample(const char *module)
-{
-	const char *dir = getenv("CGDRV_SAMPLES");
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s.ko", dir ? dir : ".", module);
-	return load_module(path, "devices=2");
-}
-
 /* Unbinds and rebinds a DRM device, then reloads a sample once it may go. */
 static void reloader(time_t end)
 {

@@ -94,15 +94,6 @@ FIXTURE_VARIANT_ADD(uapi, rust) {
 	.whole_ioctl_number = true,
 };
 
-static int load_sample(const char *module)
-{
-	const char *dir = getenv("CGDRV_SAMPLES");
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s.ko", dir ? dir : ".", module);
-	return load_module(path, "devices=2");
-}
-
 static int setparam(int dev, int cgroup_fd, __u64 param, __s64 value)
 {
 	struct cgroup_gpu_param p = {
