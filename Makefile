@@ -34,10 +34,13 @@ demo: deps
 	@rm -rf $(OUT)/demo
 	@$(H)/run.sh $(OUT)/demo $(CURDIR)/$(H)/guest-demo.sh
 
-# The bench kernel has none of the test kernel's debugging.
-bench: deps
+# The bench kernel has none of the test kernel's debugging. The results
+# rewrite BENCHMARKS.md's tables, README.md's headline and benchmarks/*.svg.
+bench:
+	@$(H)/deps.sh bench
 	@rm -rf $(OUT)/bench
 	@FLAVOR=bench $(H)/run.sh $(OUT)/bench $(CURDIR)/$(H)/guest-bench.sh
+	@/usr/bin/python3 $(H)/bench.py $(OUT)/bench/results.txt $(CURDIR)
 
 # The kernel's cgroup selftests on the same config without this project:
 # does each entry of harness/known-failures fail there too?

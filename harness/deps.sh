@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Installs what the harness needs, once: Debian packages, virtme-ng and
-# bindgen. Cheap when everything is there already. Every program the
+# bindgen; with the argument "bench", also what make bench plots with. Cheap when everything is there already. Every program the
 # harness, the build or the guest scripts run comes from a package named
 # here, never from another package's Recommends.
 . "$(dirname "$0")/lib.sh"
@@ -16,9 +16,13 @@ DEBS=(
 	pkg-config bc flex bison cpio perl ccache
 	# the guest: virtme-ng, QEMU and what its init uses
 	python3 python3-pip ca-certificates qemu-system-x86 udev kmod procps
+	# the guest's scratch filesystem for the kernel's cgroup selftests
+	e2fsprogs
 	# make patches: checkpatch's SPDX check
 	python3-ply python3-git
 )
+# make bench: the plots
+[ "${1:-}" = bench ] && DEBS+=(python3-matplotlib)
 
 missing=()
 for p in "${DEBS[@]}"; do

@@ -38,14 +38,26 @@ run() {
 	echo "exit $rc" >> "$OUT/ksft-$suite-$(basename "$prog").tap"
 }
 
+# The kernel's tests make their files in their working directory
+# (O_TMPFILE): test_memcontrol needs page cache that reclaim can drop, so
+# not the read-only 9p where they live, nor tmpfs without swap, but ext4 on
+# the RAM disk (configs/test.config).
+SCRATCH=/tmp/cgdrv-scratch
+scratch_fs() {
+	mkdir -p "$SCRATCH"
+	mkfs.ext4 -q -F /dev/ram0 && mount -t ext4 /dev/ram0 "$SCRATCH" ||
+		echo "no ext4 scratch filesystem: the tests run in $SCRATCH on tmpfs" >&2
+}
+
 KNOWN=$(dirname "$0")/known-failures
 kernel_cgroup_tests() {
 	local t
+	scratch_fs
 	for t in $CGROUP_TESTS; do
 		if grep -q "^cgroup/$t " "$KNOWN"; then
 			[ $FULL = 1 ] && [[ " $FULL_ONLY " == *" $t "* ]] || continue
 		fi
-		(cd "$OBJ/kselftest/cgroup" && run cgroup "./$t")
+		(cd "$SCRATCH" && run cgroup "$OBJ/kselftest/cgroup/$t")
 	done
 }
 

@@ -26,7 +26,7 @@ export KBUILD_BUILD_TIMESTAMP="2026-01-01 00:00:00 UTC"
 export KBUILD_BUILD_USER=cgdrv KBUILD_BUILD_HOST=cgdrv
 
 # The new files of this repository, placed at their kernel paths.
-OVERLAY_DIRS=(Documentation include kernel rust samples tools)
+OVERLAY_DIRS=(Documentation include kernel lib rust samples tools)
 
 # The Debian package version names the tree: its patch level floats with
 # security updates, so the cache follows it rather than a pinned release.

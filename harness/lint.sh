@@ -6,7 +6,7 @@
 kernel_paths
 cd "$REPO"
 
-C_FILES=$(git ls-files 'include/*.h' 'kernel/*.c' 'rust/helpers/*.c' 'samples/*.c' \
+C_FILES=$(git ls-files 'include/*.h' 'kernel/*.c' 'lib/*.c' 'rust/helpers/*.c' 'samples/*.c' \
 	'tools/testing/selftests/cgroup_driver/*.c' 'tools/testing/selftests/cgroup_driver/*.h')
 RUST_FILES=$(git ls-files '*.rs')
 rc=0

@@ -21,7 +21,7 @@ struct cgroup_driver;
 /**
  * struct cgroup_driver_data - header of a driver's per-cgroup object
  * @drv: registration this object belongs to
- * @cgroupnode: node in the cgroup's table, walked under RCU by lookups
+ * @cgrp: cgroup whose table holds this object, in the slot of @drv
  * @drivernode: node in the registration's list, used to free on release
  *
  * Drivers embed this in their own per-cgroup structure and convert with
@@ -29,7 +29,7 @@ struct cgroup_driver;
  */
 struct cgroup_driver_data {
 	struct cgroup_driver *drv;
-	struct hlist_node cgroupnode;
+	struct cgroup *cgrp;
 	struct list_head drivernode;
 };
 
@@ -118,6 +118,15 @@ struct cgroup_driver_data *cgroup_driver_find_data(struct cgroup_driver *drv,
 						   struct cgroup *cgrp);
 
 struct cgroup *cgroup_driver_cgroup_from_fd(int fd, bool configure);
+
+#if IS_ENABLED(CONFIG_CGROUP_DRIVER_BENCH)
+/* For lib/cgroup_driver_benchmark.c only: kernel/cgroup/cgroup_driver_bench.c */
+void *cgroup_driver_bench_floor(struct cgroup_driver *drv, struct cgroup *cgrp);
+void *cgroup_driver_bench_helpers(struct cgroup_driver *drv, struct cgroup *cgrp);
+struct cgroup_driver_data *cgroup_driver_bench_rfc(struct cgroup_driver *drv,
+						   struct cgroup *cgrp);
+u64 cgroup_driver_bench_take_release_hold(void);
+#endif
 
 #else /* !CONFIG_CGROUP_DRIVER */
 

@@ -3,27 +3,33 @@
 //! Driver-specific data on cgroups.
 //!
 //! A driver registers once per device with `cgroup_driver_init()` and gets a
-//! [`CgroupDriver`] (`struct cgroup_driver` to C). Each cgroup of the default
-//! hierarchy points to a [`Table`], allocated when the cgroup gets its first
-//! object, that hashes the objects of all registrations by registration.
+//! [`CgroupDriver`] (`struct cgroup_driver` to C), which has the lowest index
+//! that no other live registration has. Each cgroup of the default hierarchy
+//! points to a [`Table`], allocated when the cgroup gets its first object,
+//! whose slot at a registration's index holds that registration's object: a
+//! hit is the same few loads however many registrations there are.
 //!
-//! Lookups walk the table under RCU and take no lock. Objects enter and leave
-//! a table, and their registration's list, only under `cgroup_mutex`. An
-//! object leaves them either when its cgroup is freed or when its
-//! registration is released; whichever of the two unlinks it under the mutex
-//! owns it and hands it back to the driver once the mutex is dropped.
+//! Lookups read tables under RCU and take no lock. Objects enter and leave
+//! a table, and their registration's list, only under `cgroup_mutex`; a
+//! table too small for an index is replaced by a bigger copy, and the old
+//! one freed after a grace period. An object leaves them either when its
+//! cgroup is freed or when its registration is released; whichever of the
+//! two unlinks it under the mutex owns it and hands it back to the driver
+//! once the mutex is dropped.
 //!
 //! C API: `include/linux/cgroup_driver.h`.
 //! Documentation: `Documentation/core-api/cgroup-driver-data.rst`.
 
 use core::{
+    alloc::Layout,
     cell::UnsafeCell,
     ffi::{c_int, c_void},
+    mem::{align_of, size_of},
     ptr,
     sync::atomic::{AtomicPtr, AtomicU64, Ordering},
 };
 use kernel::{
-    alloc::{flags, KBox},
+    alloc::{allocator::Kmalloc, flags, Allocator, KBox, KVec},
     bindings, c_str, container_of,
     error::code::{EINVAL, ENOMEM},
     ffi::c_char,
@@ -34,25 +40,88 @@ use kernel::{
 /// The prefix of this file's kernel log messages (`pr_warn!`).
 const __LOG_PREFIX: &[u8] = b"cgroup_driver\0";
 
-const TABLE_BITS: u32 = 4;
+/// The fewest slots a table has.
+const MIN_SLOTS: usize = 4;
 /// The most objects that `cgroup_driver_release` unlinks in one hold of
 /// `cgroup_mutex`, which every cgroup operation of the system needs.
 const RELEASE_BATCH: usize = 256;
 const OWNER_LEN: usize = 56;
-const EMPTY_BUCKET: bindings::hlist_head = bindings::hlist_head {
-    first: ptr::null_mut(),
-};
 
-/// The objects of one cgroup, hashed by registration: `struct
-/// cgroup_driver_table`, which C only points to.
+type Data = bindings::cgroup_driver_data;
+
+/// The objects of one cgroup by registration index: `struct
+/// cgroup_driver_table`, which C only points to. Its slots follow it in the
+/// same allocation.
 ///
 /// # Invariants
 ///
-/// Each bucket links the `cgroupnode` of live objects whose registration
-/// hashes to it. Buckets change only under `cgroup_mutex`.
+/// `len` slots follow the header, and `len` never changes. The slot at
+/// index `i` is NULL or holds a live object of the registration of index
+/// `i`, whose `cgrp` is the cgroup that points to the table. Slots change
+/// only under `cgroup_mutex`.
 #[repr(C)]
 struct Table {
-    buckets: [bindings::hlist_head; 1 << TABLE_BITS],
+    /// Frees a table that a bigger one replaced, after a grace period.
+    rcu: bindings::callback_head,
+    len: usize,
+    slots: [*mut Data; 0],
+}
+
+impl Table {
+    /// Allocates a table of `len` empty slots.
+    fn new(len: usize) -> Result<*mut Table> {
+        let size = len
+            .checked_mul(size_of::<*mut Data>())
+            .and_then(|slots| slots.checked_add(size_of::<Table>()))
+            .ok_or(ENOMEM)?;
+        let layout = Layout::from_size_align(size, align_of::<Table>()).map_err(|_| ENOMEM)?;
+        let table = Kmalloc::alloc(layout, flags::GFP_KERNEL | flags::__GFP_ZERO)?
+            .as_ptr()
+            .cast::<Table>();
+        // INVARIANT: The allocation holds `len` slots after the header, and
+        // zeroed slots are NULL.
+        // SAFETY: `table` is a fresh allocation big enough for a `Table`.
+        unsafe { (*table).len = len };
+        Ok(table)
+    }
+
+    /// The slot of `index`.
+    ///
+    /// # Safety
+    ///
+    /// `table` is valid and `index` is below its `len`.
+    unsafe fn slot(table: *mut Table, index: usize) -> *mut *mut Data {
+        // SAFETY: Per the safety requirements, the slot lies within the
+        // table's allocation (type invariant), which the pointer came from.
+        unsafe {
+            ptr::addr_of_mut!((*table).slots)
+                .cast::<*mut Data>()
+                .add(index)
+        }
+    }
+
+    /// Frees `table`.
+    ///
+    /// # Safety
+    ///
+    /// `table` came from [`Table::new`] and nothing can reach it any more.
+    unsafe fn free(table: *mut Table) {
+        // SAFETY: Per the safety requirements; `Kmalloc` allocates with
+        // `krealloc`, whose memory `kfree` frees.
+        unsafe { bindings::kfree(table.cast()) };
+    }
+}
+
+/// Frees a table that a bigger one replaced: its `call_rcu` callback.
+///
+/// # Safety
+///
+/// `head` is the `rcu` of a replaced table, and a grace period has passed
+/// since it was replaced.
+unsafe extern "C" fn free_replaced_table(head: *mut bindings::callback_head) {
+    // SAFETY: No lookup can still read the table after the grace period, and
+    // only its cgroup's table pointer, which moved on, reached it.
+    unsafe { Table::free(container_of!(head, Table, rcu).cast_mut()) };
 }
 
 /// One registration of a driver: `struct cgroup_driver`, opaque to C.
@@ -61,12 +130,16 @@ struct Table {
 ///
 /// `funcs` is valid and has `alloc_data` for as long as the registration
 /// lives, and lies in `module` (NULL: built in) if it is the callbacks'
-/// module. `objects`, `count` and `node` change only under `cgroup_mutex`.
+/// module. `index` is taken in [`INDEXES`] for the registration alone until
+/// release has unlinked its objects from every table that lookups can
+/// reach. `objects`, `count` and `node` change only under `cgroup_mutex`.
 /// `users` counts the registration itself plus each object that the cgroup
 /// free path has unlinked but not yet freed.
 #[repr(C)]
 struct CgroupDriver {
     funcs: *const bindings::cgroup_driver_funcs,
+    /// The slot of the registration's objects in every table.
+    index: usize,
     /// The registration's objects, linked by their `drivernode`.
     objects: bindings::list_head,
     /// The length of `objects`.
@@ -95,6 +168,14 @@ static DRIVERS: CgroupDrivers = CgroupDrivers(UnsafeCell::new(bindings::list_hea
 }));
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The indexes that registrations hold: bit `i % 64` of word `i / 64`.
+struct Indexes(UnsafeCell<KVec<u64>>);
+
+// SAFETY: The bitmap is only accessed with `cgroup_mutex` held.
+unsafe impl Sync for Indexes {}
+
+static INDEXES: Indexes = Indexes(UnsafeCell::new(KVec::new()));
 
 /// The longest time, in nanoseconds, that [`cgroup_driver_release`] has held
 /// `cgroup_mutex` at once: how long it may have stalled every cgroup
@@ -137,28 +218,37 @@ impl CgroupLock {
     }
 }
 
+impl CgroupLock {
+    /// Takes the lowest index that no registration holds, so that tables
+    /// stay as small as the number of live registrations allows.
+    fn take_index(&self) -> Result<usize> {
+        // SAFETY: `self` proves that the mutex, which guards the bitmap, is
+        // held, and no other reference to it lives beyond a call like this.
+        let words = unsafe { &mut *INDEXES.0.get() };
+        let word = match words.iter().position(|&w| w != u64::MAX) {
+            Some(word) => word,
+            None => {
+                words.push(0, flags::GFP_KERNEL)?;
+                words.len() - 1
+            }
+        };
+        let bit = (!words[word]).trailing_zeros() as usize;
+        words[word] |= 1 << bit;
+        Ok(word * 64 + bit)
+    }
+
+    /// Gives back an index that [`CgroupLock::take_index`] returned.
+    fn free_index(&self, index: usize) {
+        // SAFETY: As in `take_index`.
+        let words = unsafe { &mut *INDEXES.0.get() };
+        words[index / 64] &= !(1 << (index % 64));
+    }
+}
+
 impl Drop for CgroupLock {
     fn drop(&mut self) {
         // SAFETY: The mutex was taken in `CgroupLock::lock`.
         unsafe { bindings::mutex_unlock(ptr::addr_of_mut!(bindings::cgroup_mutex)) };
-    }
-}
-
-/// An RCU read-side critical section, left on drop.
-struct RcuReadGuard(());
-
-impl RcuReadGuard {
-    fn new() -> Self {
-        // SAFETY: Entering a read-side critical section is always allowed.
-        unsafe { bindings::rcu_read_lock() };
-        RcuReadGuard(())
-    }
-}
-
-impl Drop for RcuReadGuard {
-    fn drop(&mut self) {
-        // SAFETY: The section was entered in `RcuReadGuard::new`.
-        unsafe { bindings::rcu_read_unlock() };
     }
 }
 
@@ -174,12 +264,6 @@ unsafe fn rcu_dereference<T>(p: *mut *mut T) -> *mut T {
     unsafe { AtomicPtr::from_ptr(p) }.load(Ordering::Acquire)
 }
 
-/// The bucket of `drv` in a [`Table`]: `hash_ptr(drv, TABLE_BITS)`.
-fn bucket_of(drv: *const CgroupDriver) -> usize {
-    const GOLDEN_RATIO_64: u64 = 0x61c8_8646_80b5_83eb;
-    ((drv as u64).wrapping_mul(GOLDEN_RATIO_64) >> (64 - TABLE_BITS)) as usize
-}
-
 /// `IS_ERR`, without a call into C on every lookup.
 fn is_err<T>(p: *const T) -> bool {
     p as usize >= (bindings::MAX_ERRNO as usize).wrapping_neg()
@@ -193,69 +277,83 @@ fn is_handle(drv: *const CgroupDriver) -> bool {
 ///
 /// # Safety
 ///
-/// `table` is valid, and the caller is in an RCU read-side critical section
-/// or holds `cgroup_mutex`.
-unsafe fn find(table: *mut Table, drv: *mut CgroupDriver) -> *mut bindings::cgroup_driver_data {
-    // SAFETY: `table` is valid and `bucket_of` is in range.
-    let head = unsafe { ptr::addr_of_mut!((*table).buckets[bucket_of(drv)]) };
-    // SAFETY: Nodes in a bucket belong to live objects for the whole
-    // critical section (type invariant of `Table`; removal waits for a grace
-    // period), and each `drv` was set before the object was published.
+/// `table` and `drv` are valid, and the caller is in an RCU read-side
+/// critical section or holds `cgroup_mutex`.
+unsafe fn find(table: *mut Table, drv: *mut CgroupDriver) -> *mut Data {
+    // SAFETY: `drv` is valid, and its index never changes.
+    let index = unsafe { (*drv).index };
+    // SAFETY: `table` is valid, and its `len` never changes.
+    if index >= unsafe { (*table).len } {
+        return ptr::null_mut();
+    }
+    // SAFETY: `index` is below `len`. The object in the slot lives for the
+    // whole critical section (type invariant of `Table`; removal waits for a
+    // grace period), and its `drv` was set before it was published. A table
+    // that a bigger one replaced may still hold the object of a released
+    // registration that had the same index: the compare tells it apart.
     unsafe {
-        let mut node = rcu_dereference(ptr::addr_of_mut!((*head).first));
-        while !node.is_null() {
-            let data = container_of!(node, bindings::cgroup_driver_data, cgroupnode).cast_mut();
-            if (*data).drv == drv.cast() {
-                return data;
-            }
-            node = rcu_dereference(ptr::addr_of_mut!((*node).next));
+        let data = rcu_dereference(Table::slot(table, index));
+        if !data.is_null() && (*data).drv == drv.cast() {
+            data
+        } else {
+            ptr::null_mut()
         }
     }
-    ptr::null_mut()
 }
 
-/// The table of `cgrp`, allocated if it has none yet.
+/// The table of `cgrp`, with a slot for `index`: allocated if `cgrp` has
+/// none yet, or replaced by a bigger copy if it is too small.
 ///
 /// # Safety
 ///
 /// `cgrp` is a valid cgroup.
-unsafe fn table_of(_lock: &CgroupLock, cgrp: *mut bindings::cgroup) -> Result<*mut Table> {
-    // SAFETY: `cgrp` is valid; the table changes only under the mutex.
+unsafe fn table_for(
+    _lock: &CgroupLock,
+    cgrp: *mut bindings::cgroup,
+    index: usize,
+) -> Result<*mut Table> {
+    // SAFETY: `cgrp` is valid; its table pointer changes only under the mutex.
     let slot = unsafe { ptr::addr_of_mut!((*cgrp).driver_data) }.cast::<*mut Table>();
     // SAFETY: As above.
-    let table = unsafe { *slot };
-    if !table.is_null() {
-        return Ok(table);
+    let old = unsafe { *slot };
+    let mut old_len = 0;
+    if !old.is_null() {
+        // SAFETY: `old` is valid, and its `len` never changes.
+        old_len = unsafe { (*old).len };
+        if index < old_len {
+            return Ok(old);
+        }
     }
-    let table = KBox::into_raw(KBox::new(
-        Table {
-            buckets: [EMPTY_BUCKET; 1 << TABLE_BITS],
-        },
-        flags::GFP_KERNEL,
-    )?);
+    let table = Table::new((index + 1).next_power_of_two().max(MIN_SLOTS))?;
+    if !old.is_null() {
+        // SAFETY: Both tables are valid and have at least `old_len` slots,
+        // which the mutex keeps from changing meanwhile.
+        unsafe { ptr::copy_nonoverlapping(Table::slot(old, 0), Table::slot(table, 0), old_len) };
+    }
     // SAFETY: `slot` is valid; lookups load it with `rcu_dereference`, and
-    // the release store orders the zeroed buckets before it.
+    // the release store orders the table's contents before it.
     unsafe { AtomicPtr::from_ptr(slot) }.store(table, Ordering::Release);
+    if !old.is_null() {
+        // SAFETY: New lookups find the new table; the callback frees the old
+        // one once the lookups that may still read it are done.
+        unsafe { bindings::call_rcu(ptr::addr_of_mut!((*old).rcu), Some(free_replaced_table)) };
+    }
     Ok(table)
 }
 
-/// Links a new object into `table` and into its registration.
+/// Publishes a new object in `table` and links it into its registration.
 ///
 /// # Safety
 ///
-/// `table` and `drv` are valid, `data` is an unlinked object of `drv`.
-unsafe fn link(
-    _lock: &CgroupLock,
-    table: *mut Table,
-    drv: *mut CgroupDriver,
-    data: *mut bindings::cgroup_driver_data,
-) {
-    // SAFETY: Per the safety requirements, with the mutex held.
+/// `table` and `drv` are valid, `table` has a slot for `drv`'s index, which
+/// is empty, and `data` is an unlinked object of `drv` whose `cgrp` points
+/// to `table`.
+unsafe fn link(_lock: &CgroupLock, table: *mut Table, drv: *mut CgroupDriver, data: *mut Data) {
+    // SAFETY: Per the safety requirements, with the mutex held. Lookups load
+    // the slot with `rcu_dereference`, and the release store orders the
+    // object's header before it.
     unsafe {
-        bindings::hlist_add_head_rcu(
-            ptr::addr_of_mut!((*data).cgroupnode),
-            ptr::addr_of_mut!((*table).buckets[bucket_of(drv)]),
-        );
+        AtomicPtr::from_ptr(Table::slot(table, (*drv).index)).store(data, Ordering::Release);
         bindings::list_add_tail(
             ptr::addr_of_mut!((*data).drivernode),
             ptr::addr_of_mut!((*drv).objects),
@@ -269,11 +367,7 @@ unsafe fn link(
 /// # Safety
 ///
 /// `data` is a linked object of the valid registration `drv`.
-unsafe fn unlink_from_registration(
-    _lock: &CgroupLock,
-    drv: *mut CgroupDriver,
-    data: *mut bindings::cgroup_driver_data,
-) {
+unsafe fn unlink_from_registration(_lock: &CgroupLock, drv: *mut CgroupDriver, data: *mut Data) {
     // SAFETY: Per the safety requirements, with the mutex held.
     unsafe {
         bindings::list_del_init(ptr::addr_of_mut!((*data).drivernode));
@@ -286,7 +380,7 @@ unsafe fn unlink_from_registration(
 /// # Safety
 ///
 /// `drv` is valid and the caller owns `data`, which no lookup can reach.
-unsafe fn free_object(drv: *const CgroupDriver, data: *mut bindings::cgroup_driver_data) {
+unsafe fn free_object(drv: *const CgroupDriver, data: *mut Data) {
     // SAFETY: `funcs` is valid (type invariant) and `data` is ours to free.
     unsafe {
         match (*(*drv).funcs).free_data {
@@ -315,15 +409,13 @@ unsafe fn put_user(drv: *mut CgroupDriver) {
 /// # Safety
 ///
 /// `table` is valid and nothing else changes it during the walk.
-unsafe fn for_each_object(table: *mut Table, mut f: impl FnMut(*mut bindings::cgroup_driver_data)) {
-    // SAFETY: Per the safety requirements, `next` is read before `f` runs.
+unsafe fn for_each_object(table: *mut Table, mut f: impl FnMut(*mut Data)) {
+    // SAFETY: `table` is valid with `len` slots, which nothing changes.
     unsafe {
-        for bucket in (*table).buckets.iter() {
-            let mut node = bucket.first;
-            while !node.is_null() {
-                let next = (*node).next;
-                f(container_of!(node, bindings::cgroup_driver_data, cgroupnode).cast_mut());
-                node = next;
+        for index in 0..(*table).len {
+            let data = *Table::slot(table, index);
+            if !data.is_null() {
+                f(data);
             }
         }
     }
@@ -368,23 +460,26 @@ impl CgroupDriver {
     /// `funcs` is valid, has `alloc_data`, and outlives the registration.
     unsafe fn new(funcs: *const bindings::cgroup_driver_funcs) -> Result<*mut CgroupDriver> {
         let zeroed = KBox::<CgroupDriver>::new_uninit(flags::GFP_KERNEL | flags::__GFP_ZERO)?;
-        let drv = KBox::into_raw(zeroed).cast::<CgroupDriver>();
         // SAFETY: `funcs` is valid per the safety requirements.
         let (module, owner) = module_of(unsafe { (*funcs).alloc_data }.map_or(0, |f| f as usize));
+        let lock = CgroupLock::lock();
+        let index = lock.take_index()?;
+        let drv = KBox::into_raw(zeroed).cast::<CgroupDriver>();
         // INVARIANT: `funcs` is valid with `alloc_data`, `module` holds its
-        // code, the lists are initialised before the registration is
-        // published, `users` holds the registration's own reference.
+        // code, `index` was just taken, the lists are initialised before the
+        // registration is published, `users` holds the registration's own
+        // reference.
         // SAFETY: `drv` is a fresh zeroed allocation, and zero is a valid
         // value of every field; the list heads are initialised in place.
         unsafe {
             (*drv).funcs = funcs;
+            (*drv).index = index;
             (*drv).module = module;
             (*drv).owner = owner;
             (*drv).id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
             (*drv).users = bindings::REFCOUNT_INIT(1);
             bindings::INIT_LIST_HEAD(ptr::addr_of_mut!((*drv).objects));
             bindings::init_completion(ptr::addr_of_mut!((*drv).unused));
-            let lock = CgroupLock::lock();
             bindings::list_add_tail(ptr::addr_of_mut!((*drv).node), lock.registrations());
         }
         Ok(drv)
@@ -401,7 +496,7 @@ impl CgroupDriver {
 unsafe fn get_or_insert(
     drv: *mut CgroupDriver,
     cgrp: *mut bindings::cgroup,
-) -> Result<(*mut bindings::cgroup_driver_data, bool), *mut bindings::cgroup_driver_data> {
+) -> Result<(*mut Data, bool), *mut Data> {
     // SAFETY: `funcs` is valid and has `alloc_data` (type invariant); no lock
     // is held, so the driver may sleep and take its own locks.
     let new = unsafe { ((*(*drv).funcs).alloc_data.unwrap_unchecked())(drv.cast()) };
@@ -412,15 +507,20 @@ unsafe fn get_or_insert(
         return Err(new);
     }
     // SAFETY: `new` is the driver's fresh object, not yet published.
-    unsafe { (*new).drv = drv.cast() };
+    unsafe {
+        (*new).drv = drv.cast();
+        (*new).cgrp = cgrp;
+    }
 
     let lock = CgroupLock::lock();
-    // SAFETY: `cgrp` is valid and the mutex is held.
-    let stored = unsafe { table_of(&lock, cgrp) }.map(|table| {
-        // SAFETY: `table` is valid and the mutex is held.
+    // SAFETY: `cgrp` and `drv` are valid, and the mutex is held.
+    let stored = unsafe { table_for(&lock, cgrp, (*drv).index) }.map(|table| {
+        // SAFETY: `table` and `drv` are valid, and the mutex is held.
         let existing = unsafe { find(table, drv) };
         if existing.is_null() {
-            // SAFETY: `new` is an unlinked object of `drv`.
+            // SAFETY: `table` is `cgrp`'s, with an empty slot for `drv`
+            // (only `drv`'s object can fill it), and `new` is an unlinked
+            // object of `drv` on `cgrp`.
             unsafe { link(&lock, table, drv, new) };
             (new, true)
         } else {
@@ -468,86 +568,69 @@ pub unsafe extern "C" fn cgroup_driver_init(
 }
 
 /// Checks the arguments of a lookup and finds the object of `drv` for
-/// `cgrp` without taking a lock; NULL if there is none.
+/// `cgrp` without taking a lock: NULL if there is none, `ERR_PTR(-EINVAL)`
+/// as `cgroup_driver_get_data()` answers.
+///
+/// `cgroup_driver_find_data()` and `cgroup_driver_get_data()`, in
+/// cgroup_driver_exports.c, call it inside an RCU read-side critical
+/// section that they enter inline: Rust would reach `rcu_read_lock()` and
+/// `rcu_read_unlock()` through two calls to C helpers, which cost a third of
+/// a hit (BENCHMARKS.md).
 ///
 /// # Safety
 ///
-/// As for `cgroup_driver_get_data`.
-#[inline]
-unsafe fn lookup(
-    drv: *mut CgroupDriver,
+/// The caller is in an RCU read-side critical section; `drv` is NULL, an
+/// error pointer or a live handle; `cgrp` is NULL or a cgroup that the
+/// caller holds a reference on.
+#[no_mangle]
+pub unsafe extern "C" fn cgroup_driver_lookup_rcu(
+    drv: *mut bindings::cgroup_driver,
     cgrp: *mut bindings::cgroup,
-) -> Result<*mut bindings::cgroup_driver_data> {
+) -> *mut Data {
+    let drv = drv.cast::<CgroupDriver>();
     if !is_handle(drv) || cgrp.is_null() {
-        return Err(EINVAL);
+        return EINVAL.to_ptr();
     }
     // SAFETY: `cgrp` is not NULL, so it is a valid cgroup.
     if unsafe { (*cgrp).root != ptr::addr_of_mut!(bindings::cgrp_dfl_root) } {
-        return Err(EINVAL);
+        return EINVAL.to_ptr();
     }
-    let _rcu = RcuReadGuard::new();
-    // SAFETY: `cgrp` is valid; its table lives as long as the cgroup.
+    // SAFETY: `cgrp` is valid; its table lives as long as the cgroup, and at
+    // least until the critical section ends once replaced.
     let table = unsafe { rcu_dereference(ptr::addr_of_mut!((*cgrp).driver_data)) };
     if table.is_null() {
-        return Ok(ptr::null_mut());
+        return ptr::null_mut();
     }
-    // SAFETY: `table` is valid and we are in a read-side section.
-    Ok(unsafe { find(table.cast(), drv) })
+    // SAFETY: `table` and `drv` are valid and we are in a read-side section.
+    unsafe { find(table.cast(), drv) }
 }
 
-/// Finds, or allocates and stores, the object of `drv` for `cgrp`.
-///
-/// A hit takes no lock. `*is_new`, when `is_new` is not NULL, says whether
-/// this call stored the object. Returns `ERR_PTR(-EINVAL)` for a NULL or
-/// error handle, a NULL cgroup or one off the default hierarchy, what
-/// `alloc_data` returned if that is an error, and `ERR_PTR(-ENOMEM)`.
+/// The miss of `cgroup_driver_get_data()`: allocates the object of `drv`
+/// for `cgrp` and stores it, or returns the one that another caller stored
+/// first. `*is_new`, when `is_new` is not NULL, says whether this call
+/// stored it.
 ///
 /// # Safety
 ///
-/// `drv` is NULL, an error pointer or a live handle; `cgrp` is NULL or a
-/// cgroup that the caller holds a reference on; `is_new` is NULL or valid.
+/// [`cgroup_driver_lookup_rcu`] found nothing for the same `drv` and
+/// `cgrp`, so both are valid; the caller may sleep; `is_new` is NULL or
+/// valid.
 #[no_mangle]
-pub unsafe extern "C" fn cgroup_driver_get_data(
+pub unsafe extern "C" fn cgroup_driver_store_data(
     drv: *mut bindings::cgroup_driver,
     cgrp: *mut bindings::cgroup,
     is_new: *mut bool,
-) -> *mut bindings::cgroup_driver_data {
-    let drv = drv.cast::<CgroupDriver>();
-    // SAFETY: Per the safety requirements.
-    let (data, new) = match unsafe { lookup(drv, cgrp) } {
-        Err(e) => return e.to_ptr(),
-        // SAFETY: `drv` is live and the caller holds a reference on `cgrp`.
-        Ok(hit) if hit.is_null() => match unsafe { get_or_insert(drv, cgrp) } {
-            Ok(stored) => stored,
-            Err(e) => return e,
-        },
-        Ok(hit) => (hit, false),
+) -> *mut Data {
+    // SAFETY: `drv` is live and the caller holds a reference on `cgrp`.
+    let (data, new) = match unsafe { get_or_insert(drv.cast(), cgrp) } {
+        Ok(stored) => stored,
+        Err(e) => return e,
     };
     if !is_new.is_null() {
         // SAFETY: `is_new` is valid when not NULL.
         unsafe { *is_new = new };
     }
     data
-}
-
-/// Finds the object of `drv` for `cgrp` without allocating one.
-///
-/// Returns NULL if there is none, `ERR_PTR(-EINVAL)` as
-/// `cgroup_driver_get_data` does.
-///
-/// # Safety
-///
-/// As for `cgroup_driver_get_data`.
-#[no_mangle]
-pub unsafe extern "C" fn cgroup_driver_find_data(
-    drv: *mut bindings::cgroup_driver,
-    cgrp: *mut bindings::cgroup,
-) -> *mut bindings::cgroup_driver_data {
-    // SAFETY: Per the safety requirements.
-    match unsafe { lookup(drv.cast(), cgrp) } {
-        Ok(data) => data,
-        Err(e) => e.to_ptr(),
-    }
 }
 
 /// Moves up to [`RELEASE_BATCH`] objects of `drv` from the head of its list
@@ -570,11 +653,16 @@ unsafe fn take_batch(
         if pos == head {
             return false;
         }
-        let data = container_of!(pos, bindings::cgroup_driver_data, drivernode).cast_mut();
-        // SAFETY: `data` is a linked object of `drv` (type invariant of
-        // `Table`), so its node is in a table; readers that still see it
-        // are waited for before it is freed.
-        unsafe { bindings::hlist_del_init_rcu(ptr::addr_of_mut!((*data).cgroupnode)) };
+        let data = container_of!(pos, Data, drivernode).cast_mut();
+        // SAFETY: `data` is a linked object of `drv`, so its cgroup is alive
+        // and its cgroup's table holds it in the slot of `drv`'s index (type
+        // invariant of `Table`); lookups that still see it are waited for
+        // before it is freed.
+        unsafe {
+            let table = (*(*data).cgrp).driver_data.cast::<Table>();
+            AtomicPtr::from_ptr(Table::slot(table, (*drv).index))
+                .store(ptr::null_mut(), Ordering::Relaxed);
+        }
         // SAFETY: `data` is on `drv`'s list, which the mutex guards.
         unsafe { unlink_from_registration(lock, drv, data) };
         // SAFETY: `pos` is unlinked and `taken` is valid.
@@ -622,6 +710,11 @@ pub unsafe extern "C" fn cgroup_driver_release(drv: *mut bindings::cgroup_driver
         lock = CgroupLock::lock();
         since = Ktime::ktime_get();
     }
+    // No table that a lookup can reach holds an object of `drv` any more:
+    // those that the cgroup free path took are in tables of cgroups that
+    // are gone, and the index may serve another registration.
+    // SAFETY: `drv` is live.
+    lock.free_index(unsafe { (*drv).index });
     record_release_hold(since);
     drop(lock);
     // SAFETY: The objects on `taken` are ours: no table links them, and the
@@ -634,10 +727,7 @@ pub unsafe extern "C" fn cgroup_driver_release(drv: *mut bindings::cgroup_driver
         let mut pos = (*taken).next;
         while pos != taken {
             let next = (*pos).next;
-            free_object(
-                drv,
-                container_of!(pos, bindings::cgroup_driver_data, drivernode).cast_mut(),
-            );
+            free_object(drv, container_of!(pos, Data, drivernode).cast_mut());
             pos = next;
         }
     }
@@ -687,17 +777,17 @@ pub unsafe extern "C" fn cgroup_driver_module_going(module: *mut bindings::modul
         }
     }
     drop(lock);
-    // SAFETY: Only this thread reaches `going`. Each registration on it is
-    // live, and its module, the only user of the handle, runs no more;
-    // release unlinks it from `going` under the mutex.
-    unsafe {
-        while (*going).next != going {
-            cgroup_driver_release(
-                container_of!((*going).next, CgroupDriver, node)
-                    .cast_mut()
-                    .cast(),
-            );
+    // Only this thread reaches `going`. Each registration on it is live, and
+    // its module, the only user of the handle, runs no more; release unlinks
+    // it from `going` under the mutex.
+    loop {
+        // SAFETY: `going` is a valid list head.
+        let next = unsafe { (*going).next };
+        if next == going {
+            break;
         }
+        // SAFETY: `next` links a live registration of the going module.
+        unsafe { cgroup_driver_release(container_of!(next, CgroupDriver, node).cast_mut().cast()) };
     }
     if left > 0 {
         // SAFETY: A going module is freed only after its notifiers ran.
@@ -746,7 +836,7 @@ pub unsafe extern "C" fn cgroup_driver_cgroup_free(cgrp: *mut bindings::cgroup) 
             put_user(drv);
         });
         (*cgrp).driver_data = ptr::null_mut();
-        drop(KBox::from_raw(table));
+        Table::free(table);
     }
 }
 

@@ -245,25 +245,38 @@ static void registrations_are_isolated(struct kunit *test)
 static void many_registrations_share_a_table(struct kunit *test)
 {
 	struct test_driver *td = test_driver_new(test, true);
-	struct cgroup_driver *drv[40];
+	struct cgroup_driver *drv[40], *again[ARRAY_SIZE(drv) / 2];
 	struct cgroup_driver_data *data[ARRAY_SIZE(drv)];
-	int i;
+	bool is_new;
+	int i, j;
 
-	/* More registrations than buckets: chains hold several objects. */
+	/* The root's table grows, copied, as higher indexes store objects. */
 	for (i = 0; i < ARRAY_SIZE(drv); i++) {
 		drv[i] = test_register(test, td);
 		data[i] = cgroup_driver_get_data(drv[i], root(), NULL);
 		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, data[i]);
 	}
+	for (i = 0; i < ARRAY_SIZE(drv); i++)
+		KUNIT_EXPECT_PTR_EQ(test, cgroup_driver_find_data(drv[i], root()), data[i]);
 	for (i = 0; i < ARRAY_SIZE(drv); i += 2)
 		cgroup_driver_release(drv[i]);
+	/* New registrations take the freed indexes, whose slots are empty. */
+	for (j = 0; j < ARRAY_SIZE(again); j++) {
+		again[j] = test_register(test, td);
+		KUNIT_EXPECT_NULL(test, cgroup_driver_find_data(again[j], root()));
+		KUNIT_EXPECT_NOT_ERR_OR_NULL(test, cgroup_driver_get_data(again[j], root(),
+									  &is_new));
+		KUNIT_EXPECT_TRUE(test, is_new);
+	}
 	for (i = 1; i < ARRAY_SIZE(drv); i += 2)
 		KUNIT_EXPECT_PTR_EQ(test, cgroup_driver_get_data(drv[i], root(), NULL),
 				    data[i]);
 	for (i = 1; i < ARRAY_SIZE(drv); i += 2)
 		cgroup_driver_release(drv[i]);
-	KUNIT_EXPECT_EQ(test, td->allocs, ARRAY_SIZE(drv));
-	KUNIT_EXPECT_EQ(test, td->frees, ARRAY_SIZE(drv));
+	for (j = 0; j < ARRAY_SIZE(again); j++)
+		cgroup_driver_release(again[j]);
+	KUNIT_EXPECT_EQ(test, td->allocs, ARRAY_SIZE(drv) + ARRAY_SIZE(again));
+	KUNIT_EXPECT_EQ(test, td->frees, ARRAY_SIZE(drv) + ARRAY_SIZE(again));
 }
 
 static struct cgroup_driver_data *alloc_null(struct test_driver *td)

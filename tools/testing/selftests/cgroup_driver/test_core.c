@@ -491,6 +491,23 @@ TEST_F_TIMEOUT(core, lookups_while_others_release, 300)
 	EXPECT_EQ(1, objects());
 }
 
+/*
+ * A cgroup's table is replaced by a bigger one while a reader on another
+ * CPU holds it: the old one must outlive the reader (a KASAN report
+ * otherwise), and every object stays where it was.
+ */
+TEST_F(core, replaced_table_outlives_its_readers)
+{
+	struct stats s;
+
+	ASSERT_EQ(0, control("grow %d", self->fd));
+	s = read_stats();
+	EXPECT_EQ(s.allocs - 1, s.by_release);
+	EXPECT_EQ(1, s.live);
+	EXPECT_EQ(0, s.doubles);
+	EXPECT_EQ(1, objects());
+}
+
 /* The core's warning when a module goes with registrations left. */
 #define LEFT "module " MODULE_NAME " left "
 #define LEFT_TWO LEFT "2 registration(s); released them"

@@ -25,6 +25,11 @@
  *                       those objects in an RCU read-side critical section
  *                       while they are released: it must not be freed
  *                       before the reader leaves it
+ *   grow FD             a reader on another CPU holds the cgroup's table in
+ *                       an RCU read-side critical section while more
+ *                       drivers store objects on the cgroup until the table
+ *                       is replaced by a bigger one; then it reads the old
+ *                       table, which must not have been freed (KASAN)
  *   miss-cpus-locked FD a miss under cpus_read_lock(), a lock order that
  *                       lockdep must report (cgroup_mutex nests outside it)
  * and .../stats reads the counters: "allocs N frees N new N live N release N
@@ -322,6 +327,81 @@ static int run_rcu_stress(struct cgroup *cgrp, unsigned int msecs)
 	return ret;
 }
 
+/* What rcu_table_holder() read: the table it held, and its first word. */
+struct table_holder {
+	struct cgroup *cgrp;
+	void *table;
+	struct completion holding;
+	struct completion grown;
+	struct completion done;
+};
+
+#define GROW_MS 1000
+
+static int rcu_table_holder(void *arg)
+{
+	struct table_holder *h = arg;
+	unsigned int ms;
+
+	rcu_read_lock();
+	h->table = rcu_dereference(h->cgrp->driver_data);
+	complete(&h->holding);
+	for (ms = 0; ms < GROW_MS && !completion_done(&h->grown); ms++)
+		mdelay(1);
+	/* The table is private to the core: one word of it, for KASAN. */
+	if (h->table)
+		READ_ONCE(*(unsigned long *)h->table);
+	rcu_read_unlock();
+	complete(&h->done);
+	return 0;
+}
+
+/* More drivers store objects on @cgrp until its table is replaced. */
+static int grow_under_reader(struct cgroup *cgrp)
+{
+	struct table_holder h = { .cgrp = cgrp };
+	unsigned int cpu = cpumask_any_but(cpu_online_mask, raw_smp_processor_id());
+	struct cgroup_driver *others[2 * RCU_DRIVERS];
+	struct task_struct *task;
+	int i, n, ret = get_data(cgrp);
+
+	if (ret)
+		return ret;
+	init_completion(&h.holding);
+	init_completion(&h.grown);
+	init_completion(&h.done);
+	task = cpu < nr_cpu_ids ? kthread_create_on_cpu(rcu_table_holder, &h, cpu,
+							"cgdrv-table/%u") :
+				  ERR_PTR(-ENODEV);
+	if (IS_ERR(task))
+		return PTR_ERR(task);
+	wake_up_process(task);
+	wait_for_completion(&h.holding);
+	ret = -EAGAIN;
+	for (n = 0; n < ARRAY_SIZE(others); n++) {
+		others[n] = cgroup_driver_init(&kselftest_funcs);
+		if (IS_ERR(others[n])) {
+			ret = PTR_ERR(others[n]);
+			break;
+		}
+		if (IS_ERR(cgroup_driver_get_data(others[n], cgrp, NULL))) {
+			ret = -ENOMEM;
+			n++;
+			break;
+		}
+		if (rcu_access_pointer(cgrp->driver_data) != h.table) {
+			ret = 0;
+			n++;
+			break;
+		}
+	}
+	complete(&h.grown);
+	wait_for_completion(&h.done);
+	for (i = 0; i < n; i++)
+		release(others[i]);
+	return ret;
+}
+
 static int miss_cpus_locked(struct cgroup *cgrp)
 {
 	int ret;
@@ -353,6 +433,8 @@ static int with_cgroup_fd(const char *verb, const char *arg, unsigned int n)
 		ret = run_race(cgrp, n);
 	else if (!strcmp(verb, "rcu"))
 		ret = run_rcu_stress(cgrp, n);
+	else if (!strcmp(verb, "grow"))
+		ret = grow_under_reader(cgrp);
 	else if (!strcmp(verb, "miss-cpus-locked"))
 		ret = miss_cpus_locked(cgrp);
 	cgroup_put(cgrp);
