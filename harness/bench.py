@@ -280,8 +280,9 @@ def report(r):
         "### Targets", hits,
         "### Hits against registrations (1 CPU, one cgroup)", registrations(r),
         "![hit cost against registrations](benchmarks/registrations.svg)",
-        "What the Rust core's calls to C helpers cost: (helpers − floor) / core = "
-        + ("n/a" if share is None else f"**{share * 100:.0f}%** of a hit") + ".",
+        "What the two calls to C helpers for RCU, which the core no longer makes, "
+        "would add to its hit: (helpers − floor) / core = "
+        + ("n/a" if share is None else f"**{share * 100:.0f}%**") + ".",
         "### Hits spread at random over cgroups (1 CPU, one registration)", cgroups(r),
         "### Hits on one CPU and on all at once", cpus(r),
         "![hit cost against CPUs](benchmarks/cpus.svg)",
