@@ -45,8 +45,7 @@ class Results:
     def check(self):
         """Every measurement has one value per repetition, or the module
         or the guest script printed something other than it meant to."""
-        counts = [len(v) for k, v in self.values.items() if k[0] != "memory"]
-        reps = statistics.mode(counts)
+        reps = self.reps()
         bad = [f"{' '.join(map(str, k))}: {len(v)}" for k, v in self.values.items()
                if k[0] != "memory" and len(v) != reps]
         if bad:
@@ -66,8 +65,8 @@ class Results:
         return sorted({x for (s, x, _) in self.values if s == sweep})
 
     def reps(self):
-        return max((len(v) for (s, _, _), v in self.values.items() if s != "memory"),
-                   default=0)
+        """How many repetitions most measurements have; check() requires all."""
+        return statistics.mode(len(v) for (s, _, _), v in self.values.items() if s != "memory")
 
 
 def ns(ps):
