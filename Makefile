@@ -47,7 +47,8 @@ bench:
 vanilla-check: deps
 	@$(H)/vanilla.sh
 
-# The series a maintainer would apply, in build/patches, and its checks.
+# The series a maintainer would apply, in build/patches, and its checks,
+# which build every step of it.
 patches: deps
 	@$(H)/patches.sh
 
@@ -58,6 +59,8 @@ fresh-check:
 clean:
 	rm -rf build
 
-# checkpatch, rustfmt and clippy on this repository's files.
+# checkpatch (our files and the series), kernel-doc, Sphinx, rustfmt and
+# clippy.
 lint: kernel
+	@$(H)/deps.sh lint
 	@$(H)/lint.sh

@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Installs what the harness needs, once: Debian packages, virtme-ng and
-# bindgen; with the argument "bench", also what make bench plots with. Cheap when everything is there already. Every program the
-# harness, the build or the guest scripts run comes from a package named
-# here, never from another package's Recommends.
+# bindgen; with the argument "bench" or "lint", also what make bench plots
+# with or what make lint builds the documentation with. Cheap when
+# everything is there already. Every program the harness, the build or the
+# guest scripts run comes from a package named here, never from another
+# package's Recommends.
 . "$(dirname "$0")/lib.sh"
 
 DEBS=(
@@ -21,8 +23,9 @@ DEBS=(
 	# make patches: checkpatch's SPDX check
 	python3-ply python3-git
 )
-# make bench: the plots
+# make bench: the plots; make lint: the documentation build
 [ "${1:-}" = bench ] && DEBS+=(python3-matplotlib)
+[ "${1:-}" = lint ] && DEBS+=(python3-sphinx python3-sphinx-rtd-theme)
 
 missing=()
 for p in "${DEBS[@]}"; do

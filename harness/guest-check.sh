@@ -25,7 +25,11 @@ fi
 
 dmesg > "$OUT/boot.log"
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
-export CGDRV_SAMPLES=$OBJ/samples/cgroup_driver
+# The selftests load both samples from one directory.
+CGDRV_SAMPLES=$(mktemp -d)
+ln -s "$OBJ/samples/cgroup_driver/cgroup_driver_drm.ko" "$OBJ/samples/rust/rust_cgroup_driver.ko" \
+	"$CGDRV_SAMPLES"
+export CGDRV_SAMPLES
 export CGDRV_KSELFTEST_MODULE=$OBJ/ext/tools/testing/selftests/cgroup_driver/test_module/cgroup_driver_kselftest.ko
 
 run() {

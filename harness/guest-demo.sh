@@ -19,7 +19,7 @@ registrations() {
 
 say "kernel $(uname -r), cgroup v2 at $CG"
 insmod "$OBJ/samples/cgroup_driver/cgroup_driver_drm.ko" devices=2
-insmod "$OBJ/samples/cgroup_driver/rust_cgroup_driver.ko" devices=2
+insmod "$OBJ/samples/rust/rust_cgroup_driver.ko" devices=2
 DEVICES="$(ls /dev/dri/renderD* | head -2 | tr '\n' ' ')/dev/cgroup_gpu_rust0 /dev/cgroup_gpu_rust1"
 echo "devices: $DEVICES"
 say "registrations in the core (one per device):"

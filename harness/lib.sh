@@ -68,6 +68,12 @@ lock_work() {
 	export CGDRV_LOCKED=$TREE
 }
 
+# The checkpatch.pl types that harness/lint-exceptions accepts, for
+# --ignore.
+checkpatch_ignores() {
+	sed -e '/^#/d' -e '/^$/d' -e 's/\t.*//' "$REPO/harness/lint-exceptions" | paste -sd,
+}
+
 log() {
 	printf '>>> %s\n' "$*" >&2
 }

@@ -45,19 +45,20 @@ class Tally:
             counts[1] += 1
             self.notes.append(f'FAILED {key}{": " + why if why else ""}')
 
-    def tap(self, suite, lines, indent):
+    def tap(self, suite, lines):
         found = 0
-        for line in lines:
-            if not line.startswith(indent) or line[len(indent):len(indent) + 1] == ' ':
-                continue
-            m = RESULT.match(line[len(indent):])
-            if not m:
-                continue
+        for name, passed, skipped in tap_results(lines):
             found += 1
-            directive = (m.group(3) or '').upper()
-            self.add(suite, m.group(2).strip(), m.group(1) is None,
-                     skipped=directive == 'SKIP')
+            self.add(suite, name, passed, skipped=skipped)
         return found
+
+
+def tap_results(lines):
+    """The (name, passed, skipped) of each top-level result of a TAP log."""
+    for line in lines:
+        m = RESULT.match(line)
+        if m:
+            yield m.group(2).strip(), m.group(1) is None, (m.group(3) or '').upper() == 'SKIP'
 
 
 def read(path):
@@ -119,7 +120,7 @@ def kselftests(tally, out):
         if rc == 4:
             tally.add(suite, prog, True, skipped=True)
             continue
-        found = tally.tap(f'{suite}:{prog}', lines, '')
+        found = tally.tap(f'{suite}:{prog}', lines)
         if found == 0 or (rc != 0 and not any(l.startswith('not ok') for l in lines)):
             tally.add(f'{suite}:{prog}', 'exit', False,
                       why=f'exit status {rc}, {found} results; see {path}')
@@ -172,10 +173,9 @@ def vanilla(out, known):
     results = {}
     for path in sorted(glob.glob(os.path.join(out, 'ksft-cgroup-*.tap'))):
         prog = os.path.basename(path)[len('ksft-cgroup-'):-4]
-        for line in read(path):
-            m = RESULT.match(line)
-            if m and (m.group(3) or '').upper() != 'SKIP':
-                results[f'cgroup:{prog}/{m.group(2).strip()}'] = m.group(1) is None
+        for name, ok, skipped in tap_results(read(path)):
+            if not skipped:
+                results[f'cgroup:{prog}/{name}'] = ok
     passed = failed = 0
     for key in (k for k in known if ':' in k):
         if key not in results:

@@ -91,13 +91,11 @@ impl Table {
     ///
     /// `table` is valid and `index` is below its `len`.
     unsafe fn slot(table: *mut Table, index: usize) -> *mut *mut Data {
-        // SAFETY: Per the safety requirements, the slot lies within the
-        // table's allocation (type invariant), which the pointer came from.
-        unsafe {
-            ptr::addr_of_mut!((*table).slots)
-                .cast::<*mut Data>()
-                .add(index)
-        }
+        // SAFETY: `table` is valid per the safety requirements.
+        let slots = unsafe { ptr::addr_of_mut!((*table).slots) }.cast::<*mut Data>();
+        // SAFETY: `index` is below `len`, and the allocation holds `len`
+        // slots after the header (type invariant).
+        unsafe { slots.add(index) }
     }
 
     /// Frees `table`.
@@ -208,11 +206,11 @@ impl CgroupLock {
     /// The list of registrations, initialised on first use.
     fn registrations(&self) -> *mut bindings::list_head {
         let head = DRIVERS.0.get();
-        // SAFETY: `head` is valid and `self` proves that the mutex is held.
-        unsafe {
-            if (*head).next.is_null() {
-                bindings::INIT_LIST_HEAD(head);
-            }
+        // SAFETY: `head` is a static, and `self` proves that the mutex that
+        // guards it is held.
+        if unsafe { (*head).next }.is_null() {
+            // SAFETY: As for the read: a static under the mutex.
+            unsafe { bindings::INIT_LIST_HEAD(head) };
         }
         head
     }
@@ -239,7 +237,8 @@ impl CgroupLock {
 
     /// Gives back an index that [`CgroupLock::take_index`] returned.
     fn free_index(&self, index: usize) {
-        // SAFETY: As in `take_index`.
+        // SAFETY: `self` proves that the mutex, which guards the bitmap, is
+        // held, and no other reference to it lives beyond a call like this.
         let words = unsafe { &mut *INDEXES.0.get() };
         words[index / 64] &= !(1 << (index % 64));
     }
@@ -264,6 +263,17 @@ unsafe fn rcu_dereference<T>(p: *mut *mut T) -> *mut T {
     unsafe { AtomicPtr::from_ptr(p) }.load(Ordering::Acquire)
 }
 
+/// The node after `pos`.
+///
+/// # Safety
+///
+/// `pos` is a node or the head of a list that does not change during the
+/// call.
+unsafe fn list_next(pos: *mut bindings::list_head) -> *mut bindings::list_head {
+    // SAFETY: Per the safety requirements, `pos` is valid for reads.
+    unsafe { (*pos).next }
+}
+
 /// `IS_ERR`, without a call into C on every lookup.
 fn is_err<T>(p: *const T) -> bool {
     p as usize >= (bindings::MAX_ERRNO as usize).wrapping_neg()
@@ -286,18 +296,18 @@ unsafe fn find(table: *mut Table, drv: *mut CgroupDriver) -> *mut Data {
     if index >= unsafe { (*table).len } {
         return ptr::null_mut();
     }
-    // SAFETY: `index` is below `len`. The object in the slot lives for the
-    // whole critical section (type invariant of `Table`; removal waits for a
-    // grace period), and its `drv` was set before it was published. A table
-    // that a bigger one replaced may still hold the object of a released
-    // registration that had the same index: the compare tells it apart.
-    unsafe {
-        let data = rcu_dereference(Table::slot(table, index));
-        if !data.is_null() && (*data).drv == drv.cast() {
-            data
-        } else {
-            ptr::null_mut()
-        }
+    // SAFETY: `index` is below `len`, and writers store slots atomically
+    // (type invariant of `Table`).
+    let data = unsafe { rcu_dereference(Table::slot(table, index)) };
+    // SAFETY: A non-NULL object in a slot lives for the whole critical
+    // section (type invariant of `Table`; removal waits for a grace period),
+    // and its `drv` was set before it was published. A table that a bigger
+    // one replaced may still hold the object of a released registration that
+    // had the same index: the compare tells it apart.
+    if !data.is_null() && unsafe { (*data).drv } == drv.cast() {
+        data
+    } else {
+        ptr::null_mut()
     }
 }
 
@@ -314,7 +324,7 @@ unsafe fn table_for(
 ) -> Result<*mut Table> {
     // SAFETY: `cgrp` is valid; its table pointer changes only under the mutex.
     let slot = unsafe { ptr::addr_of_mut!((*cgrp).driver_data) }.cast::<*mut Table>();
-    // SAFETY: As above.
+    // SAFETY: `slot` is valid, and the mutex that guards its writes is held.
     let old = unsafe { *slot };
     let mut old_len = 0;
     if !old.is_null() {
@@ -349,17 +359,24 @@ unsafe fn table_for(
 /// is empty, and `data` is an unlinked object of `drv` whose `cgrp` points
 /// to `table`.
 unsafe fn link(_lock: &CgroupLock, table: *mut Table, drv: *mut CgroupDriver, data: *mut Data) {
-    // SAFETY: Per the safety requirements, with the mutex held. Lookups load
-    // the slot with `rcu_dereference`, and the release store orders the
-    // object's header before it.
+    // SAFETY: `drv` is valid per the safety requirements.
+    let index = unsafe { (*drv).index };
+    // SAFETY: `table` has a slot for `index`.
+    let slot = unsafe { Table::slot(table, index) };
+    // SAFETY: `slot` is valid and aligned. Lookups load it with
+    // `rcu_dereference`, and the release store orders the object's header
+    // before it.
+    unsafe { AtomicPtr::from_ptr(slot) }.store(data, Ordering::Release);
+    // SAFETY: `data` is unlinked and `drv`'s list is initialised (type
+    // invariant of `CgroupDriver`); the mutex that guards it is held.
     unsafe {
-        AtomicPtr::from_ptr(Table::slot(table, (*drv).index)).store(data, Ordering::Release);
         bindings::list_add_tail(
             ptr::addr_of_mut!((*data).drivernode),
             ptr::addr_of_mut!((*drv).objects),
-        );
-        (*drv).count += 1;
-    }
+        )
+    };
+    // SAFETY: `drv` is valid, and the mutex that guards `count` is held.
+    unsafe { (*drv).count += 1 };
 }
 
 /// Unlinks `data` from its registration, which hands it to the caller.
@@ -368,11 +385,10 @@ unsafe fn link(_lock: &CgroupLock, table: *mut Table, drv: *mut CgroupDriver, da
 ///
 /// `data` is a linked object of the valid registration `drv`.
 unsafe fn unlink_from_registration(_lock: &CgroupLock, drv: *mut CgroupDriver, data: *mut Data) {
-    // SAFETY: Per the safety requirements, with the mutex held.
-    unsafe {
-        bindings::list_del_init(ptr::addr_of_mut!((*data).drivernode));
-        (*drv).count -= 1;
-    }
+    // SAFETY: `data` is on `drv`'s list, which the mutex guards.
+    unsafe { bindings::list_del_init(ptr::addr_of_mut!((*data).drivernode)) };
+    // SAFETY: `drv` is valid, and the mutex that guards `count` is held.
+    unsafe { (*drv).count -= 1 };
 }
 
 /// Hands `data` back to the driver of `drv`.
@@ -381,12 +397,14 @@ unsafe fn unlink_from_registration(_lock: &CgroupLock, drv: *mut CgroupDriver, d
 ///
 /// `drv` is valid and the caller owns `data`, which no lookup can reach.
 unsafe fn free_object(drv: *const CgroupDriver, data: *mut Data) {
-    // SAFETY: `funcs` is valid (type invariant) and `data` is ours to free.
-    unsafe {
-        match (*(*drv).funcs).free_data {
-            Some(free_data) => free_data(data),
-            None => bindings::kvfree(data.cast()),
-        }
+    // SAFETY: `drv` is valid, and so is its `funcs` (type invariant).
+    match unsafe { (*(*drv).funcs).free_data } {
+        // SAFETY: The caller owns `data`, an object that the driver's
+        // `alloc_data` returned.
+        Some(free_data) => unsafe { free_data(data) },
+        // SAFETY: Without `free_data`, objects are the driver's kvmalloc()
+        // allocations, as the C API documents, and the caller owns `data`.
+        None => unsafe { bindings::kvfree(data.cast()) },
     }
 }
 
@@ -396,11 +414,11 @@ unsafe fn free_object(drv: *const CgroupDriver, data: *mut Data) {
 ///
 /// `drv` is valid and the caller owns one of its `users`.
 unsafe fn put_user(drv: *mut CgroupDriver) {
-    // SAFETY: Per the safety requirements.
-    unsafe {
-        if bindings::refcount_dec_and_test(ptr::addr_of_mut!((*drv).users)) {
-            bindings::complete(ptr::addr_of_mut!((*drv).unused));
-        }
+    // SAFETY: `drv` is valid and the caller owns a reference on `users`.
+    if unsafe { bindings::refcount_dec_and_test(ptr::addr_of_mut!((*drv).users)) } {
+        // SAFETY: `drv` is valid: release waits on `unused` before it frees
+        // the registration, and `unused` is initialised (type invariant).
+        unsafe { bindings::complete(ptr::addr_of_mut!((*drv).unused)) };
     }
 }
 
@@ -410,13 +428,14 @@ unsafe fn put_user(drv: *mut CgroupDriver) {
 ///
 /// `table` is valid and nothing else changes it during the walk.
 unsafe fn for_each_object(table: *mut Table, mut f: impl FnMut(*mut Data)) {
-    // SAFETY: `table` is valid with `len` slots, which nothing changes.
-    unsafe {
-        for index in 0..(*table).len {
-            let data = *Table::slot(table, index);
-            if !data.is_null() {
-                f(data);
-            }
+    // SAFETY: `table` is valid, and its `len` never changes.
+    let len = unsafe { (*table).len };
+    for index in 0..len {
+        // SAFETY: `index` is below `len`, and nothing else changes the
+        // table during the walk.
+        let data = unsafe { *Table::slot(table, index) };
+        if !data.is_null() {
+            f(data);
         }
     }
 }
@@ -441,15 +460,16 @@ unsafe fn name_of(module: *const bindings::module) -> [u8; OWNER_LEN] {
 
 /// The module that holds the code at `addr`, NULL if built in, and its name.
 fn module_of(addr: usize) -> (*mut bindings::module, [u8; OWNER_LEN]) {
-    // SAFETY: `__module_address` needs preemption off, which keeps the
-    // module and its name alive until `rcu_read_unlock_sched`.
-    unsafe {
-        bindings::rcu_read_lock_sched();
-        let module = bindings::__module_address(addr as _);
-        let owner = name_of(module);
-        bindings::rcu_read_unlock_sched();
-        (module, owner)
-    }
+    // SAFETY: Entering a sched-RCU read-side section has no precondition.
+    unsafe { bindings::rcu_read_lock_sched() };
+    // SAFETY: `__module_address` needs preemption off, which the section
+    // gives.
+    let module = unsafe { bindings::__module_address(addr as _) };
+    // SAFETY: The section keeps `module` from being freed until it ends.
+    let owner = unsafe { name_of(module) };
+    // SAFETY: The section was entered above.
+    unsafe { bindings::rcu_read_unlock_sched() };
+    (module, owner)
 }
 
 impl CgroupDriver {
@@ -460,28 +480,33 @@ impl CgroupDriver {
     /// `funcs` is valid, has `alloc_data`, and outlives the registration.
     unsafe fn new(funcs: *const bindings::cgroup_driver_funcs) -> Result<*mut CgroupDriver> {
         let zeroed = KBox::<CgroupDriver>::new_uninit(flags::GFP_KERNEL | flags::__GFP_ZERO)?;
+        // SAFETY: The allocation is zeroed, and zero is a valid value of
+        // every field.
+        let mut new = unsafe { zeroed.assume_init() };
         // SAFETY: `funcs` is valid per the safety requirements.
         let (module, owner) = module_of(unsafe { (*funcs).alloc_data }.map_or(0, |f| f as usize));
         let lock = CgroupLock::lock();
-        let index = lock.take_index()?;
-        let drv = KBox::into_raw(zeroed).cast::<CgroupDriver>();
         // INVARIANT: `funcs` is valid with `alloc_data`, `module` holds its
-        // code, `index` was just taken, the lists are initialised before the
-        // registration is published, `users` holds the registration's own
-        // reference.
-        // SAFETY: `drv` is a fresh zeroed allocation, and zero is a valid
-        // value of every field; the list heads are initialised in place.
-        unsafe {
-            (*drv).funcs = funcs;
-            (*drv).index = index;
-            (*drv).module = module;
-            (*drv).owner = owner;
-            (*drv).id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-            (*drv).users = bindings::REFCOUNT_INIT(1);
-            bindings::INIT_LIST_HEAD(ptr::addr_of_mut!((*drv).objects));
-            bindings::init_completion(ptr::addr_of_mut!((*drv).unused));
-            bindings::list_add_tail(ptr::addr_of_mut!((*drv).node), lock.registrations());
-        }
+        // code, `index` is taken for this registration alone, the lists are
+        // initialised before the registration is published, and `users`
+        // holds the registration's own reference.
+        new.index = lock.take_index()?;
+        new.funcs = funcs;
+        new.module = module;
+        new.owner = owner;
+        new.id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: `REFCOUNT_INIT` only builds a value.
+        new.users = unsafe { bindings::REFCOUNT_INIT(1) };
+        // The list heads and the completion point to themselves: they are
+        // initialised where they stay.
+        let drv = KBox::into_raw(new);
+        // SAFETY: `objects` is a field of the unpublished `drv`.
+        unsafe { bindings::INIT_LIST_HEAD(ptr::addr_of_mut!((*drv).objects)) };
+        // SAFETY: `unused` is a field of the unpublished `drv`.
+        unsafe { bindings::init_completion(ptr::addr_of_mut!((*drv).unused)) };
+        // SAFETY: `drv` is initialised, and the mutex that guards the list
+        // of registrations is held.
+        unsafe { bindings::list_add_tail(ptr::addr_of_mut!((*drv).node), lock.registrations()) };
         Ok(drv)
     }
 }
@@ -506,11 +531,11 @@ unsafe fn get_or_insert(
     if is_err(new) {
         return Err(new);
     }
-    // SAFETY: `new` is the driver's fresh object, not yet published.
-    unsafe {
-        (*new).drv = drv.cast();
-        (*new).cgrp = cgrp;
-    }
+    // SAFETY: `new` is the driver's fresh object, not yet published: this
+    // thread alone writes its header.
+    unsafe { (*new).drv = drv.cast() };
+    // SAFETY: As for `drv`: an unpublished object of this thread.
+    unsafe { (*new).cgrp = cgrp };
 
     let lock = CgroupLock::lock();
     // SAFETY: `cgrp` and `drv` are valid, and the mutex is held.
@@ -655,14 +680,14 @@ unsafe fn take_batch(
         }
         let data = container_of!(pos, Data, drivernode).cast_mut();
         // SAFETY: `data` is a linked object of `drv`, so its cgroup is alive
-        // and its cgroup's table holds it in the slot of `drv`'s index (type
-        // invariant of `Table`); lookups that still see it are waited for
-        // before it is freed.
-        unsafe {
-            let table = (*(*data).cgrp).driver_data.cast::<Table>();
-            AtomicPtr::from_ptr(Table::slot(table, (*drv).index))
-                .store(ptr::null_mut(), Ordering::Relaxed);
-        }
+        // (the free path unlinks it first, under the mutex).
+        let table = unsafe { (*(*data).cgrp).driver_data }.cast::<Table>();
+        // SAFETY: The cgroup's table holds `data` in the slot of `drv`'s
+        // index (type invariant of `Table`), so the index is below `len`.
+        let slot = unsafe { Table::slot(table, (*drv).index) };
+        // SAFETY: `slot` is valid and aligned; lookups that still see the
+        // object are waited for before it is freed.
+        unsafe { AtomicPtr::from_ptr(slot) }.store(ptr::null_mut(), Ordering::Relaxed);
         // SAFETY: `data` is on `drv`'s list, which the mutex guards.
         unsafe { unlink_from_registration(lock, drv, data) };
         // SAFETY: `pos` is unlinked and `taken` is valid.
@@ -717,27 +742,32 @@ pub unsafe extern "C" fn cgroup_driver_release(drv: *mut bindings::cgroup_driver
     lock.free_index(unsafe { (*drv).index });
     record_release_hold(since);
     drop(lock);
-    // SAFETY: The objects on `taken` are ours: no table links them, and the
-    // grace period waits out lookups, of any registration, that may still
-    // walk through their nodes.
-    unsafe {
-        if (*taken).next != taken {
-            bindings::synchronize_rcu();
-        }
-        let mut pos = (*taken).next;
-        while pos != taken {
-            let next = (*pos).next;
-            free_object(drv, container_of!(pos, Data, drivernode).cast_mut());
-            pos = next;
-        }
+    // The objects on `taken` are ours: no table links them any more.
+    // SAFETY: `taken` is a list of this thread.
+    let mut pos = unsafe { list_next(taken) };
+    if pos != taken {
+        // SAFETY: No lock is held. The grace period waits out lookups, of
+        // any registration, that may still reach the objects.
+        unsafe { bindings::synchronize_rcu() };
     }
-    // SAFETY: `drv` is live; the objects that the cgroup free path took are
-    // freed by it, each holding one of `users`: wait for them.
-    unsafe {
-        put_user(drv);
-        bindings::wait_for_completion(ptr::addr_of_mut!((*drv).unused));
-        drop(KBox::from_raw(drv));
+    while pos != taken {
+        // SAFETY: `pos` is on `taken`, which this thread alone changes.
+        let next = unsafe { list_next(pos) };
+        // SAFETY: The object is ours and, after the grace period, no lookup
+        // can reach it.
+        unsafe { free_object(drv, container_of!(pos, Data, drivernode).cast_mut()) };
+        pos = next;
     }
+    // SAFETY: `drv` is live and `users` holds the registration's own
+    // reference, which this drops.
+    unsafe { put_user(drv) };
+    // SAFETY: `drv` is live until the objects that the cgroup free path took,
+    // each holding one of `users`, are freed, which `unused` waits for.
+    unsafe { bindings::wait_for_completion(ptr::addr_of_mut!((*drv).unused)) };
+    // SAFETY: `drv` came from `KBox::into_raw` in `CgroupDriver::new`, and
+    // nothing reaches it any more: it is off the list of registrations, no
+    // table holds its objects and no user is left.
+    drop(unsafe { KBox::from_raw(drv) });
 }
 
 /// Releases what `module` left registered, before its code goes: called by
@@ -762,19 +792,23 @@ pub unsafe extern "C" fn cgroup_driver_module_going(module: *mut bindings::modul
     let mut left = 0usize;
     let lock = CgroupLock::lock();
     let head = lock.registrations();
-    // SAFETY: The list and its registrations are stable under the mutex.
-    unsafe {
-        bindings::INIT_LIST_HEAD(going);
-        let mut pos = (*head).next;
-        while pos != head {
-            let next = (*pos).next;
-            if (*container_of!(pos, CgroupDriver, node)).module == module {
-                bindings::list_del_init(pos);
-                bindings::list_add_tail(pos, going);
-                left += 1;
-            }
-            pos = next;
+    // SAFETY: `going` is a list head of ours.
+    unsafe { bindings::INIT_LIST_HEAD(going) };
+    // SAFETY: The list of registrations is stable under the mutex.
+    let mut pos = unsafe { list_next(head) };
+    while pos != head {
+        // SAFETY: As for `pos`.
+        let next = unsafe { list_next(pos) };
+        // SAFETY: `pos` links a live registration, stable under the mutex.
+        if unsafe { (*container_of!(pos, CgroupDriver, node)).module } == module {
+            // SAFETY: `pos` is on the list of registrations, which the mutex
+            // guards.
+            unsafe { bindings::list_del_init(pos) };
+            // SAFETY: `pos` is unlinked and `going` is ours.
+            unsafe { bindings::list_add_tail(pos, going) };
+            left += 1;
         }
+        pos = next;
     }
     drop(lock);
     // Only this thread reaches `going`. Each registration on it is live, and
@@ -816,28 +850,37 @@ pub unsafe extern "C" fn cgroup_driver_cgroup_free(cgrp: *mut bindings::cgroup) 
         return;
     }
     let lock = CgroupLock::lock();
-    // SAFETY: `table` is valid and the mutex is held. Each object left in it
-    // still belongs to a live registration, which our reference on `users`
-    // keeps alive until the object is freed below.
-    unsafe {
-        for_each_object(table, |data| {
-            let drv = (*data).drv.cast::<CgroupDriver>();
-            unlink_from_registration(&lock, drv, data);
-            bindings::refcount_inc(ptr::addr_of_mut!((*drv).users));
-        })
+    let take = |data: *mut Data| {
+        // SAFETY: `data` is in the table, so it is a linked object of a live
+        // registration (type invariant of `Table`).
+        let drv = unsafe { (*data).drv }.cast::<CgroupDriver>();
+        // SAFETY: `data` is a linked object of `drv`, and the mutex is held.
+        unsafe { unlink_from_registration(&lock, drv, data) };
+        // SAFETY: `drv` is live. The reference keeps it alive until the
+        // object is freed below, after the mutex is dropped.
+        unsafe { bindings::refcount_inc(ptr::addr_of_mut!((*drv).users)) };
     };
+    // SAFETY: `table` is valid, and release, the only other writer, holds
+    // the mutex, as this walk does.
+    unsafe { for_each_object(table, take) };
     drop(lock);
-    // SAFETY: The objects left in `table` are ours now, each holding a
-    // reference on its registration.
-    unsafe {
-        for_each_object(table, |data| {
-            let drv = (*data).drv.cast::<CgroupDriver>();
-            free_object(drv, data);
-            put_user(drv);
-        });
-        (*cgrp).driver_data = ptr::null_mut();
-        Table::free(table);
-    }
+    let free = |data: *mut Data| {
+        // SAFETY: `data` is ours now, and holds a reference on its
+        // registration, which keeps `drv` valid.
+        let drv = unsafe { (*data).drv }.cast::<CgroupDriver>();
+        // SAFETY: `data` is ours, unlinked from everything.
+        unsafe { free_object(drv, data) };
+        // SAFETY: The reference that the first walk took.
+        unsafe { put_user(drv) };
+    };
+    // SAFETY: `table` is valid and no one else reaches it any more: release
+    // takes objects from registrations' lists, which no longer hold these.
+    unsafe { for_each_object(table, free) };
+    // SAFETY: `cgrp` is valid and unreachable.
+    unsafe { (*cgrp).driver_data = ptr::null_mut() };
+    // SAFETY: `table` came from `Table::new`, and the cgroup, the only way to
+    // it, is unreachable.
+    unsafe { Table::free(table) };
 }
 
 /// Shows the live registrations in debugfs, one a line: its id, the module
@@ -853,20 +896,23 @@ pub unsafe extern "C" fn cgroup_driver_debugfs_show(
 ) -> c_int {
     let lock = CgroupLock::lock();
     let head = lock.registrations();
-    // SAFETY: The list and its registrations are stable under the mutex.
-    unsafe {
-        let mut pos = (*head).next;
-        while pos != head {
-            let drv = container_of!(pos, CgroupDriver, node);
+    // SAFETY: The list of registrations is stable under the mutex.
+    let mut pos = unsafe { list_next(head) };
+    while pos != head {
+        let drv = container_of!(pos, CgroupDriver, node);
+        // SAFETY: `m` is valid; `drv` is a live registration, whose fields
+        // are stable under the mutex, and `owner` is NUL-terminated.
+        unsafe {
             bindings::seq_printf(
                 m,
                 c_str!("id=%llu owner=%s objects=%zu\n").as_char_ptr(),
                 (*drv).id,
                 (*drv).owner.as_ptr().cast::<c_char>(),
                 (*drv).count,
-            );
-            pos = (*pos).next;
-        }
+            )
+        };
+        // SAFETY: As for `pos`.
+        pos = unsafe { list_next(pos) };
     }
     0
 }

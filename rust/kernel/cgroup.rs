@@ -577,14 +577,16 @@ impl<T: CgroupData> Registration<T> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn find<'a>(&'a self, cgroup: &'a Cgroup) -> Result<Option<&'a T>> {
-        // SAFETY: As in `get`.
+        // SAFETY: `drv` is live and the caller holds a reference on `cgroup`
+        // for as long as `'a`.
         let header = from_err_ptr(unsafe {
             bindings::cgroup_driver_find_data(self.drv.as_ptr(), cgroup.as_raw())
         })?;
         if header.is_null() {
             return Ok(None);
         }
-        // SAFETY: As in `get`.
+        // SAFETY: `header` is an object of `drv`; it lives while `cgroup` is
+        // referenced and `self` not dropped, both for `'a`.
         Ok(Some(unsafe { Self::data_of(header) }))
     }
 

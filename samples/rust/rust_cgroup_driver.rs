@@ -5,8 +5,8 @@
 //! the offset to the contexts that processes create.
 //!
 //! Each device is a misc device, `/dev/cgroup_gpu_rust<N>`, that answers the
-//! ioctls of `cgroup_gpu_drm.h` beside this file, like the C DRM sample; the
-//! definitions below are that header's, and the selftests, which use the
+//! ioctls of `samples/cgroup_driver/cgroup_gpu_drm.h`, like the C DRM sample;
+//! the definitions below are that header's, and the selftests, which use the
 //! header, run against both samples.
 
 use core::{
