@@ -599,8 +599,8 @@ pub unsafe extern "C" fn cgroup_driver_init(
 /// `cgroup_driver_find_data()` and `cgroup_driver_get_data()`, in
 /// cgroup_driver_exports.c, call it inside an RCU read-side critical
 /// section that they enter inline: Rust would reach `rcu_read_lock()` and
-/// `rcu_read_unlock()` through two calls to C helpers, which cost a third of
-/// a hit (BENCHMARKS.md).
+/// `rcu_read_unlock()` through two calls to C helpers, which would make a
+/// hit 1.8 times as slow (BENCHMARKS.md).
 ///
 /// # Safety
 ///

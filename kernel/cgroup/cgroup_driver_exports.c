@@ -21,7 +21,8 @@ EXPORT_SYMBOL_GPL(cgroup_driver_release);
 /*
  * The lookups enter their RCU read-side critical section here, inline, and
  * walk the table in Rust: from Rust, rcu_read_lock() and rcu_read_unlock()
- * are calls to C helpers, which cost a third of a hit (BENCHMARKS.md).
+ * are calls to C helpers, which would make a hit 1.8 times as slow
+ * (BENCHMARKS.md).
  * Documented in include/linux/cgroup_driver.h.
  */
 struct cgroup_driver_data *cgroup_driver_find_data(struct cgroup_driver *drv,
