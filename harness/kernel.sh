@@ -35,9 +35,14 @@ verify_config() {
 
 configure() {
 	local sum
-	local overlay=()
-	[ -f "$TREE/.cgdrv-overlay" ] && overlay=("$TREE/.cgdrv-overlay")
-	sum=$(cat "${FRAGMENTS[@]}" "${overlay[@]}" "$REPO"/patches/* | sha256sum)
+	local ours=()
+	# The vanilla kernel has none of our files, whose changes must not
+	# reconfigure it.
+	if [ "$FLAVOR" != vanilla ]; then
+		[ -f "$TREE/.cgdrv-overlay" ] && ours=("$TREE/.cgdrv-overlay")
+		ours+=("$REPO"/patches/*)
+	fi
+	sum=$(cat "${FRAGMENTS[@]}" "${ours[@]}" | sha256sum)
 	[ -f "$OBJ/.config" ] && [ "$(cat "$OBJ/.cgdrv-config" 2>/dev/null)" = "$sum" ] && return
 	log "configuring the $FLAVOR kernel"
 	mkdir -p "$OBJ"
