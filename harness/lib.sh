@@ -57,6 +57,21 @@ unpack() {
 	mv "$TREE.tmp" "$TREE"
 }
 
+# Copies $1/$f over $TREE/$f for each file named on stdin whose content
+# differs, or removes the tree's file when $1 has none: only what changed
+# is written, so that kbuild rebuilds only what depends on it.
+sync_files() {
+	local f
+	while read -r f; do
+		if [ ! -f "$1/$f" ]; then
+			rm -f "$TREE/$f"
+		elif ! cmp -s "$1/$f" "$TREE/$f"; then
+			mkdir -p "$(dirname "$TREE/$f")"
+			cp "$1/$f" "$TREE/$f"
+		fi
+	done
+}
+
 # One harness at a time per tree: clones share the tree and the objects.
 # The lock is inherited: harness/run.sh holds it from the tree through the
 # boot, and the scripts it runs do not take it again.
@@ -68,10 +83,15 @@ lock_work() {
 	export CGDRV_LOCKED=$TREE
 }
 
-# The checkpatch.pl types that harness/lint-exceptions accepts, for
-# --ignore.
+# The checkpatch.pl reports that make lint and make patches accept: a type
+# and its reason a line.
+lint_exceptions() {
+	sed -e '/^#/d' -e '/^$/d' "$REPO/harness/lint-exceptions"
+}
+
+# Their types, for checkpatch.pl --ignore.
 checkpatch_ignores() {
-	sed -e '/^#/d' -e '/^$/d' -e 's/\t.*//' "$REPO/harness/lint-exceptions" | paste -sd,
+	lint_exceptions | cut -f1 | paste -sd,
 }
 
 log() {

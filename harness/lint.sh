@@ -45,7 +45,7 @@ clippy() {
 }
 
 log "accepted checkpatch reports (harness/lint-exceptions):"
-sed -e '/^#/d' -e 's/^/    /' harness/lint-exceptions >&2
+lint_exceptions | sed 's/^/    /' >&2
 step "checkpatch.pl --strict on our files" \
 	"$TREE/scripts/checkpatch.pl" --no-tree --strict --quiet --ignore "$(checkpatch_ignores)" \
 	-f $C_FILES

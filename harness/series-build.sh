@@ -25,17 +25,12 @@ s() {
 # Writes commit $1's version of each file the series touches into the
 # tree, or removes the tree's file where the commit has none.
 checkout_step() {
-	local f
-	while read -r f; do
-		if s cat-file -e "$1:$f" 2>/dev/null; then
-			s show "$1:$f" > "$WORK/series-file"
-			cmp -s "$WORK/series-file" "$TREE/$f" && continue
-			mkdir -p "$(dirname "$TREE/$f")"
-			mv "$WORK/series-file" "$TREE/$f"
-		else
-			rm -f "$TREE/$f"
-		fi
-	done < <(s diff --name-only pristine series)
+	local files tmp
+	files=$(s diff --name-only pristine series)
+	tmp=$(mktemp -d)
+	s archive "$1" $(s ls-tree -r --name-only "$1" -- $files) | tar -x -C "$tmp"
+	sync_files "$tmp" <<< "$files"
+	rm -rf "$tmp"
 }
 
 build_step() {

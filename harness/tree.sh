@@ -19,20 +19,6 @@ extract_pristine() {
 	tar -xf "$KTAR" -C "$1" --strip-components=1 $list 2>/dev/null || true
 }
 
-# Copies $1/$f over the tree's $f for each file named on stdin whose content
-# differs, or removes the tree's file when $1 has none.
-sync_files() {
-	local f
-	while read -r f; do
-		if [ ! -f "$1/$f" ]; then
-			rm -f "$TREE/$f"
-		elif ! cmp -s "$1/$f" "$TREE/$f"; then
-			mkdir -p "$(dirname "$TREE/$f")"
-			cp "$1/$f" "$TREE/$f"
-		fi
-	done
-}
-
 patched_files() {
 	sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$@"
 }

@@ -673,8 +673,8 @@ unsafe fn take_batch(
     // SAFETY: `drv` is live, and its list is stable under the mutex.
     let head = unsafe { ptr::addr_of_mut!((*drv).objects) };
     for _ in 0..RELEASE_BATCH {
-        // SAFETY: `head` is a valid list head.
-        let pos = unsafe { (*head).next };
+        // SAFETY: `head` is a valid list head, stable under the mutex.
+        let pos = unsafe { list_next(head) };
         if pos == head {
             return false;
         }
@@ -693,8 +693,8 @@ unsafe fn take_batch(
         // SAFETY: `pos` is unlinked and `taken` is valid.
         unsafe { bindings::list_add_tail(pos, taken) };
     }
-    // SAFETY: `head` is a valid list head.
-    unsafe { (*head).next != head }
+    // SAFETY: `head` is a valid list head, stable under the mutex.
+    unsafe { list_next(head) != head }
 }
 
 /// Frees every object of `drv`, then `drv`. Once it returns, the core never
@@ -815,8 +815,9 @@ pub unsafe extern "C" fn cgroup_driver_module_going(module: *mut bindings::modul
     // its module, the only user of the handle, runs no more; release unlinks
     // it from `going` under the mutex.
     loop {
-        // SAFETY: `going` is a valid list head.
-        let next = unsafe { (*going).next };
+        // SAFETY: `going` is a valid list head that only this thread
+        // changes, through the releases below.
+        let next = unsafe { list_next(going) };
         if next == going {
             break;
         }
