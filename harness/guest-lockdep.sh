@@ -1,10 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside the guest, in a boot of its own, because lockdep reports only
-# the first problem it finds: records cgroup core's lock order, cgroup_mutex
-# before cpu_hotplug_lock, by migrating a task, then has the test module
-# miss under cpus_read_lock(), the order that the documentation forbids.
-# harness/summary.py expects exactly one report, that circular dependency.
+# the first problem it finds: has the test module hit with preemption off,
+# which DEBUG_ATOMIC_SLEEP reports; records cgroup core's lock order,
+# cgroup_mutex before cpu_hotplug_lock, by migrating a task, then has the
+# test module hit under cpus_read_lock(), the order that the documentation
+# forbids. Neither hit sleeps or locks: the core says on every call what a
+# miss would do. harness/summary.py expects exactly these two reports.
 # Usage: guest-lockdep.sh OUT OBJ
 set -u
 OUT=$1
@@ -15,14 +17,17 @@ CONTROL=/sys/kernel/debug/cgroup_driver_kselftest/control
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 ROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 CG=$ROOT/cgroup_driver_lockdep
+insmod "${MODULE%/*}/cgroup_driver_kselftest_shared.ko"
 insmod "$MODULE"
 echo register > "$CONTROL"
 mkdir "$CG"
+exec 3< "$CG"
+echo "hit-atomic 3" > "$CONTROL"
+echo "the hit with preemption off returned $?"
 echo $$ > "$CG/cgroup.procs"
 echo $$ > "$ROOT/cgroup.procs"
-exec 3< "$CG"
-echo "miss-cpus-locked 3" > "$CONTROL"
-echo "the miss under cpus_read_lock() returned $?"
+echo "hit-cpus-locked 3" > "$CONTROL"
+echo "the hit under cpus_read_lock() returned $?"
 exec 3<&-
 rmdir "$CG"
 rmmod cgroup_driver_kselftest

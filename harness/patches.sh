@@ -85,7 +85,9 @@ commit_series() {
 		die "patches/overlay names a patch that patches/series does not have"
 }
 
-# The cover letter's subject and blurb come from patches/cover-letter.
+# The cover letter's subject and blurb come from patches/cover-letter, and
+# its figures from README.md, their one place: a line @README:headline@ or
+# @README:reliability@ becomes the rows of that table of README.md.
 format_series() {
 	local cover subject
 	rm -rf "$OUTDIR"
@@ -93,9 +95,20 @@ format_series() {
 		-o "$OUTDIR" pristine..series
 	cover=$(ls "$OUTDIR"/0000-*.patch)
 	subject=$(head -n 1 "$REPO/patches/cover-letter")
-	python3 - "$cover" "$subject" "$REPO/patches/cover-letter" <<-'EOF'
+	python3 - "$cover" "$subject" "$REPO/patches/cover-letter" "$REPO/README.md" <<-'EOF'
 		import sys
 		path, subject, blurb = sys.argv[1], sys.argv[2], open(sys.argv[3]).read()
+		readme = open(sys.argv[4]).read()
+		def rows(after, before):
+		    part = readme.split(after, 1)[1].split(before, 1)[0]
+		    cells = [[c.strip() for c in l.strip().strip('|').split('|')]
+		             for l in part.splitlines() if l.startswith('|')]
+		    return '\n'.join(f'  {c[0]}: {c[1]}'.replace('`', '')
+		                     for c in cells[2:])
+		blurb = blurb.replace('@README:headline@', rows(
+		    '<!-- bench results: written by harness/bench.py -->',
+		    '<!-- end of bench results -->'))
+		blurb = blurb.replace('@README:reliability@', rows('## Reliability', '\n## '))
 		text = open(path).read()
 		text = text.replace('*** SUBJECT HERE ***', subject)
 		text = text.replace('*** BLURB HERE ***', blurb.split('\n', 1)[1].strip('\n'))

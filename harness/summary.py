@@ -143,20 +143,26 @@ def log_scan(tally, out, figures):
 
 
 def lockdep_boot(tally, out):
-    """The boot of harness/guest-lockdep.sh: one report, the inversion of
-    cgroup_mutex and cpu_hotplug_lock by a miss under cpus_read_lock(): the
-    miss is cgroup_driver_store_data(), which cgroup_driver_get_data() calls
-    as its tail."""
+    """The boot of harness/guest-lockdep.sh: two reports of hits, which the
+    core tells the debugging about as if they missed (cgroup_driver_get_data()
+    calls might_sleep() and might_lock()): sleeping with preemption off, then
+    the inversion of cgroup_mutex and cpu_hotplug_lock under
+    cpus_read_lock()."""
     log = read(os.path.join(out, 'lockdep', 'dmesg.txt'))
     if log is None:
         tally.add('lockdep', 'boot-finished', False, why='no lockdep/dmesg.txt')
         return
     bad = [l for l in log if REPORTS.search(l)]
     text = '\n'.join(log)
-    ok = (len(bad) == 1 and 'possible circular locking dependency' in bad[0] and
-          all(w in text for w in ('cgroup_mutex', 'cpu_hotplug_lock', 'cgroup_driver_store_data')))
-    tally.add('lockdep', 'miss_under_cpus_read_lock_reported', ok,
-              why='\n    '.join(['reports:'] + bad[:10]))
+    why = '\n    '.join(['reports:'] + bad[:10])
+    atomic = [l for l in bad if 'sleeping function called from invalid context' in l]
+    circular = [l for l in bad if 'possible circular locking dependency' in l]
+    tally.add('lockdep', 'hit_with_preemption_off_reported',
+              len(atomic) == 1 and 'cgroup_driver_exports.c' in atomic[0], why=why)
+    tally.add('lockdep', 'hit_under_cpus_read_lock_reported',
+              len(circular) == 1 and len(bad) == 2 and
+              all(w in text for w in ('cgroup_mutex', 'cpu_hotplug_lock', 'hit_cpus_locked')),
+              why=why)
 
 
 def figures_of(out, figures):

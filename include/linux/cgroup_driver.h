@@ -17,11 +17,14 @@
 
 struct cgroup;
 struct cgroup_driver;
+struct module;
 
 /**
  * struct cgroup_driver_data - header of a driver's per-cgroup object
  * @drv: registration this object belongs to
- * @cgrp: cgroup whose table holds this object, in the slot of @drv
+ * @cgrp: cgroup whose table holds this object, in the slot of @drv; NULL
+ *	once the object is handed back, so @free_data must not expect it:
+ *	by then the cgroup may already be freed
  * @drivernode: node in the registration's list, used to free on release
  *
  * Drivers embed this in their own per-cgroup structure and convert with
@@ -38,30 +41,62 @@ struct cgroup_driver_data {
  * @alloc_data: allocates a new, zeroed or initialised, object for a cgroup.
  *	Called without any cgroup lock held, so it may sleep. Returns the
  *	embedded header, or an ERR_PTR() which cgroup_driver_get_data() passes
- *	on; NULL is taken as -ENOMEM.
+ *	on; NULL is taken as -ENOMEM. cgroup_driver_priv() gives the
+ *	registration's context.
  * @free_data: frees an object. Optional: when NULL the object is kvfree()'d,
- *	so it must then start with its struct cgroup_driver_data.
+ *	so it must then start with its struct cgroup_driver_data. It may drop
+ *	the last reference that leads to cgroup_driver_release() of this or of
+ *	another registration (see cgroup_driver_release()).
+ * @owner: the module that the callbacks live in, THIS_MODULE; whatever it
+ *	leaves registered is released when it goes. NULL means built in, or,
+ *	for drivers written before this member, the module that holds
+ *	@alloc_data. It follows the two callbacks so that positional
+ *	initialisers of them still compile.
  */
 struct cgroup_driver_funcs {
 	struct cgroup_driver_data *(*alloc_data)(struct cgroup_driver *drv);
 	void (*free_data)(struct cgroup_driver_data *data);
+	struct module *owner;
 };
 
 #ifdef CONFIG_CGROUP_DRIVER
 
 /**
  * cgroup_driver_init - register a driver, or one device of it
- * @funcs: how the driver allocates and frees its data; must stay valid
- *	until cgroup_driver_release() returns
+ * @funcs: how the driver allocates and frees its data; copied, so it may be
+ *	a constant or go away once the call returns
  *
  * A driver that manages several devices registers once per device; the
- * registrations never see each other's data.
+ * registrations never see each other's data. The registration's context
+ * (cgroup_driver_priv()) is NULL: see cgroup_driver_init_priv().
  *
  * Context: Process context. May sleep.
  * Return: The handle of the registration, ERR_PTR(-EINVAL) if @funcs or
  * its @alloc_data is NULL, ERR_PTR(-ENOMEM) if no memory is left.
  */
-struct cgroup_driver *cgroup_driver_init(struct cgroup_driver_funcs *funcs);
+struct cgroup_driver *cgroup_driver_init(const struct cgroup_driver_funcs *funcs);
+
+/**
+ * cgroup_driver_init_priv - register a device with a context of its own
+ * @funcs: as for cgroup_driver_init()
+ * @priv: the driver's context of the registration, typically its device,
+ *	which the callbacks get back from cgroup_driver_priv()
+ *
+ * Context: Process context. May sleep.
+ * Return: As cgroup_driver_init().
+ */
+struct cgroup_driver *cgroup_driver_init_priv(const struct cgroup_driver_funcs *funcs,
+					      void *priv);
+
+/**
+ * cgroup_driver_priv - the context that a registration was created with
+ * @drv: a live handle
+ *
+ * Context: Any context.
+ * Return: The @priv of cgroup_driver_init_priv(), NULL for
+ * cgroup_driver_init().
+ */
+void *cgroup_driver_priv(const struct cgroup_driver *drv);
 
 /**
  * cgroup_driver_release - free all data of a registration, then the handle
@@ -69,10 +104,26 @@ struct cgroup_driver *cgroup_driver_init(struct cgroup_driver_funcs *funcs);
  *
  * Frees each object of @drv exactly once, through @free_data or kvfree(),
  * including objects on cgroups that are being removed at the same time.
- * Once it returns the core never calls the driver again, so the module may
- * be unloaded. The driver must have stopped using @drv.
+ * Once it returns no callback of @drv starts again and none runs on another
+ * thread, so the module may be unloaded. The driver must have stopped
+ * looking @drv up; a reader that found an object inside an RCU read-side
+ * critical section may read it until the section ends, as release waits for
+ * a grace period before it frees anything.
  *
- * Context: Process context. Sleeps (waits for an RCU grace period).
+ * Objects may hold references that lead here: a @free_data, of @drv or of
+ * any other registration, on any path that hands objects back (the cgroup
+ * free path, this function, the release of what a going module left), may
+ * call cgroup_driver_release(). That call returns without waiting for the
+ * callback that its own thread is in, and @drv's memory lives until that
+ * callback has returned. Objects on the root cgroup are freed only here, so
+ * an object there that pins its own registration keeps it forever. A
+ * @free_data must not wait, directly or through a release, for a thread
+ * that waits for it, and a caller must not hold a lock that @free_data
+ * takes: two registrations released from each other's @free_data on two
+ * threads at once deadlock.
+ *
+ * Context: Process context. Sleeps (waits for an RCU grace period and for
+ * callbacks that other threads are in).
  */
 void cgroup_driver_release(struct cgroup_driver *drv);
 
@@ -92,7 +143,9 @@ void cgroup_driver_release(struct cgroup_driver *drv);
  *
  * Context: Process context. May sleep on a miss, which takes cgroup_mutex:
  * not under cpus_read_lock() or mmap_lock, nor any lock that is taken under
- * cgroup_mutex (see Documentation/core-api/cgroup-driver-data.rst).
+ * cgroup_mutex (see Documentation/core-api/cgroup-driver-data.rst). Every
+ * call, a hit too, tells might_sleep() and lockdep so, so that a wrong
+ * context is reported before the day a lookup misses there.
  * Return: The driver's object for @cgrp; ERR_PTR(-EINVAL) for a NULL or
  * error @drv, a NULL @cgrp or one not on the default hierarchy; the error
  * that @alloc_data returned, or ERR_PTR(-ENOMEM) if it returned NULL.
@@ -131,7 +184,18 @@ u64 cgroup_driver_bench_take_release_hold(void);
 #else /* !CONFIG_CGROUP_DRIVER */
 
 static inline struct cgroup_driver *
-cgroup_driver_init(struct cgroup_driver_funcs *funcs)
+cgroup_driver_init(const struct cgroup_driver_funcs *funcs)
+{
+	return NULL;
+}
+
+static inline struct cgroup_driver *
+cgroup_driver_init_priv(const struct cgroup_driver_funcs *funcs, void *priv)
+{
+	return NULL;
+}
+
+static inline void *cgroup_driver_priv(const struct cgroup_driver *drv)
 {
 	return NULL;
 }

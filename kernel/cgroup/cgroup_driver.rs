@@ -17,6 +17,14 @@
 //! two unlinks it under the mutex owns it and hands it back to the driver
 //! once the mutex is dropped.
 //!
+//! A hand-back may lead to a release: drivers' objects hold references on
+//! their devices, whose last put releases a registration. So no hand-back
+//! is made while the core holds anything that a release waits for: objects
+//! are handed back one at a time, each recorded as a [`Callback`] in flight
+//! that holds a reference on its registration. A release waits only for the
+//! callbacks of its registration that other threads are in, and the
+//! registration's memory goes with its last reference.
+//!
 //! C API: `include/linux/cgroup_driver.h`.
 //! Documentation: `Documentation/core-api/cgroup-driver-data.rst`.
 
@@ -26,7 +34,7 @@ use core::{
     ffi::{c_int, c_void},
     mem::{align_of, size_of},
     ptr,
-    sync::atomic::{AtomicPtr, AtomicU64, Ordering},
+    sync::atomic::{fence, AtomicPtr, AtomicU64, Ordering},
 };
 use kernel::{
     alloc::{allocator::Kmalloc, flags, Allocator, KBox, KVec},
@@ -48,6 +56,63 @@ const RELEASE_BATCH: usize = 256;
 const OWNER_LEN: usize = 56;
 
 type Data = bindings::cgroup_driver_data;
+type ListHead = bindings::list_head;
+
+/// A mismatch between a definition of this file and its declaration in
+/// `<linux/cgroup_driver.h>` is a compile error: an array's elements have
+/// one type.
+macro_rules! declared_in_c {
+    ($($f:ident),* $(,)?) => {
+        $(const _: () = {
+            let _ = [bindings::$f, $f];
+        };)*
+    };
+}
+
+declared_in_c!(
+    cgroup_driver_init,
+    cgroup_driver_init_priv,
+    cgroup_driver_priv,
+    cgroup_driver_release,
+);
+
+/// An empty list head, to be initialised where it stays.
+const fn list_head() -> ListHead {
+    ListHead {
+        next: ptr::null_mut(),
+        prev: ptr::null_mut(),
+    }
+}
+
+/// The first node of the list at `head`, if any.
+///
+/// # Safety
+///
+/// `head` is an initialised list head that does not change during the call.
+unsafe fn first(head: *mut ListHead) -> Option<*mut ListHead> {
+    // SAFETY: Per the safety requirements, `head` is valid for reads.
+    let next = unsafe { (*head).next };
+    (next != head).then_some(next)
+}
+
+/// Calls `f` on each node of the list at `head` until it returns true;
+/// returns whether it did. `f` must not change the list.
+///
+/// # Safety
+///
+/// `head` is an initialised list head that only `f`'s caller changes.
+unsafe fn any_node(head: *mut ListHead, mut f: impl FnMut(*mut ListHead) -> bool) -> bool {
+    // SAFETY: Per the safety requirements, every node is valid for reads.
+    let mut pos = unsafe { (*head).next };
+    while pos != head {
+        if f(pos) {
+            return true;
+        }
+        // SAFETY: As for the first node.
+        pos = unsafe { (*pos).next };
+    }
+    false
+}
 
 /// The objects of one cgroup by registration index: `struct
 /// cgroup_driver_table`, which C only points to. Its slots follow it in the
@@ -68,16 +133,24 @@ struct Table {
 }
 
 impl Table {
-    /// Allocates a table of `len` empty slots.
-    fn new(len: usize) -> Result<*mut Table> {
+    /// The layout of a table of `len` slots.
+    fn layout(len: usize) -> Result<Layout> {
         let size = len
             .checked_mul(size_of::<*mut Data>())
             .and_then(|slots| slots.checked_add(size_of::<Table>()))
             .ok_or(ENOMEM)?;
-        let layout = Layout::from_size_align(size, align_of::<Table>()).map_err(|_| ENOMEM)?;
-        let table = Kmalloc::alloc(layout, flags::GFP_KERNEL | flags::__GFP_ZERO)?
-            .as_ptr()
-            .cast::<Table>();
+        Layout::from_size_align(size, align_of::<Table>()).map_err(|_| ENOMEM)
+    }
+
+    /// Allocates a table of `len` empty slots, charged to the caller's
+    /// memory cgroup as the objects that it holds are.
+    fn new(len: usize) -> Result<*mut Table> {
+        let table = Kmalloc::alloc(
+            Self::layout(len)?,
+            flags::GFP_KERNEL_ACCOUNT | flags::__GFP_ZERO,
+        )?
+        .as_ptr()
+        .cast::<Table>();
         // INVARIANT: The allocation holds `len` slots after the header, and
         // zeroed slots are NULL.
         // SAFETY: `table` is a fresh allocation big enough for a `Table`.
@@ -104,9 +177,17 @@ impl Table {
     ///
     /// `table` came from [`Table::new`] and nothing can reach it any more.
     unsafe fn free(table: *mut Table) {
-        // SAFETY: Per the safety requirements; `Kmalloc` allocates with
-        // `krealloc`, whose memory `kfree` frees.
-        unsafe { bindings::kfree(table.cast()) };
+        // SAFETY: `table` is valid, and its `len` never changes.
+        let len = unsafe { (*table).len };
+        // SAFETY: `table` came from `Kmalloc::alloc` with the layout of `len`
+        // slots, which `Table::new` computed without an error, and nothing
+        // reaches it.
+        unsafe {
+            Kmalloc::free(
+                ptr::NonNull::new_unchecked(table.cast()),
+                Self::layout(len).unwrap_unchecked(),
+            )
+        };
     }
 }
 
@@ -126,27 +207,31 @@ unsafe extern "C" fn free_replaced_table(head: *mut bindings::callback_head) {
 ///
 /// # Invariants
 ///
-/// `funcs` is valid and has `alloc_data` for as long as the registration
-/// lives, and lies in `module` (NULL: built in) if it is the callbacks'
-/// module. `index` is taken in [`INDEXES`] for the registration alone until
-/// release has unlinked its objects from every table that lookups can
-/// reach. `objects`, `count` and `node` change only under `cgroup_mutex`.
-/// `users` counts the registration itself plus each object that the cgroup
-/// free path has unlinked but not yet freed.
+/// `funcs` has `alloc_data`, and `module` is the module of the callbacks
+/// (NULL: built in). While `holds_index`, `index` is taken in [`INDEXES`]
+/// for this registration alone; it is given back once release has unlinked
+/// its objects from every table that lookups can reach. `objects` links the
+/// objects in tables, `unlinked` those that release took out of their
+/// tables and has yet to hand back; both, `count`, `node`, `released` and
+/// `holds_index` change only under `cgroup_mutex`. `refs` counts the
+/// registration itself until its first release finishes, each release in
+/// progress and each [`Callback`] in flight; the last one frees it.
 #[repr(C)]
 struct CgroupDriver {
-    funcs: *const bindings::cgroup_driver_funcs,
+    funcs: bindings::cgroup_driver_funcs,
+    private: *mut c_void,
     /// The slot of the registration's objects in every table.
     index: usize,
-    /// The registration's objects, linked by their `drivernode`.
-    objects: bindings::list_head,
+    holds_index: bool,
+    objects: ListHead,
     /// The length of `objects`.
     count: usize,
-    /// Node in [`DRIVERS`].
-    node: bindings::list_head,
-    users: bindings::refcount_t,
-    /// Completed when `users` drops to zero.
-    unused: bindings::completion,
+    unlinked: ListHead,
+    /// Node in [`DRIVERS`] until a release begins, or in the list of a
+    /// going module's leftovers until its release.
+    node: ListHead,
+    released: bool,
+    refs: bindings::refcount_t,
     id: u64,
     /// The module of the callbacks, released when it goes; only compared.
     module: *mut bindings::module,
@@ -154,26 +239,27 @@ struct CgroupDriver {
     owner: [u8; OWNER_LEN],
 }
 
-/// All live registrations, for debugfs.
-struct CgroupDrivers(UnsafeCell<bindings::list_head>);
+/// A list that only the holder of `cgroup_mutex` uses.
+struct Guarded<T>(UnsafeCell<T>);
 
-// SAFETY: The list is only accessed with `cgroup_mutex` held.
-unsafe impl Sync for CgroupDrivers {}
+// SAFETY: The value is only accessed with `cgroup_mutex` held.
+unsafe impl<T> Sync for Guarded<T> {}
 
-static DRIVERS: CgroupDrivers = CgroupDrivers(UnsafeCell::new(bindings::list_head {
-    next: ptr::null_mut(),
-    prev: ptr::null_mut(),
-}));
+/// All registrations that no release has begun on, for debugfs and for the
+/// cleanup after a going module.
+static DRIVERS: Guarded<ListHead> = Guarded(UnsafeCell::new(list_head()));
 
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+/// The [`Callback`]s in flight.
+static CALLBACKS: Guarded<ListHead> = Guarded(UnsafeCell::new(list_head()));
 
 /// The indexes that registrations hold: bit `i % 64` of word `i / 64`.
-struct Indexes(UnsafeCell<KVec<u64>>);
+static INDEXES: Guarded<KVec<u64>> = Guarded(UnsafeCell::new(KVec::new()));
 
-// SAFETY: The bitmap is only accessed with `cgroup_mutex` held.
-unsafe impl Sync for Indexes {}
+/// How many callbacks have returned; changes under `cgroup_mutex`, and is
+/// the variable that threads waiting for callbacks wait on.
+static RETURNED: AtomicU64 = AtomicU64::new(0);
 
-static INDEXES: Indexes = Indexes(UnsafeCell::new(KVec::new()));
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The longest time, in nanoseconds, that [`cgroup_driver_release`] has held
 /// `cgroup_mutex` at once: how long it may have stalled every cgroup
@@ -181,12 +267,6 @@ static INDEXES: Indexes = Indexes(UnsafeCell::new(KVec::new()));
 #[no_mangle]
 #[allow(non_upper_case_globals)]
 pub static cgroup_driver_release_max_hold_ns: AtomicU64 = AtomicU64::new(0);
-
-/// Records a hold of `cgroup_mutex` by release that began at `since`.
-fn record_release_hold(since: Ktime) {
-    let held = (Ktime::ktime_get() - since).to_ns();
-    cgroup_driver_release_max_hold_ns.fetch_max(held as u64, Ordering::Relaxed);
-}
 
 /// Proof that `cgroup_mutex` is held, released on drop.
 ///
@@ -203,9 +283,9 @@ impl CgroupLock {
         CgroupLock(())
     }
 
-    /// The list of registrations, initialised on first use.
-    fn registrations(&self) -> *mut bindings::list_head {
-        let head = DRIVERS.0.get();
+    /// A list guarded by the mutex, initialised on first use.
+    fn list(&self, list: &'static Guarded<ListHead>) -> *mut ListHead {
+        let head = list.0.get();
         // SAFETY: `head` is a static, and `self` proves that the mutex that
         // guards it is held.
         if unsafe { (*head).next }.is_null() {
@@ -214,15 +294,19 @@ impl CgroupLock {
         }
         head
     }
-}
 
-impl CgroupLock {
+    /// The bitmap of indexes.
+    fn indexes(&mut self) -> &mut KVec<u64> {
+        // SAFETY: `self` proves that the mutex, which guards the bitmap, is
+        // held, and the borrow of `self` keeps a second reference from
+        // coexisting.
+        unsafe { &mut *INDEXES.0.get() }
+    }
+
     /// Takes the lowest index that no registration holds, so that tables
     /// stay as small as the number of live registrations allows.
-    fn take_index(&self) -> Result<usize> {
-        // SAFETY: `self` proves that the mutex, which guards the bitmap, is
-        // held, and no other reference to it lives beyond a call like this.
-        let words = unsafe { &mut *INDEXES.0.get() };
+    fn take_index(&mut self) -> Result<usize> {
+        let words = self.indexes();
         let word = match words.iter().position(|&w| w != u64::MAX) {
             Some(word) => word,
             None => {
@@ -236,11 +320,8 @@ impl CgroupLock {
     }
 
     /// Gives back an index that [`CgroupLock::take_index`] returned.
-    fn free_index(&self, index: usize) {
-        // SAFETY: `self` proves that the mutex, which guards the bitmap, is
-        // held, and no other reference to it lives beyond a call like this.
-        let words = unsafe { &mut *INDEXES.0.get() };
-        words[index / 64] &= !(1 << (index % 64));
+    fn free_index(&mut self, index: usize) {
+        self.indexes()[index / 64] &= !(1 << (index % 64));
     }
 }
 
@@ -248,6 +329,85 @@ impl Drop for CgroupLock {
     fn drop(&mut self) {
         // SAFETY: The mutex was taken in `CgroupLock::lock`.
         unsafe { bindings::mutex_unlock(ptr::addr_of_mut!(bindings::cgroup_mutex)) };
+    }
+}
+
+/// A hand-back of an object to its driver that is in progress, linked in
+/// [`CALLBACKS`] from the stack of the thread that makes it.
+///
+/// # Invariants
+///
+/// While linked, `drv` is valid: the callback holds one of its `refs`.
+#[repr(C)]
+struct Callback {
+    node: ListHead,
+    task: *mut bindings::task_struct,
+    drv: *mut CgroupDriver,
+}
+
+/// Whether a thread other than the caller is in a callback of a
+/// registration that `matches`; the registration is valid during the call.
+fn other_callbacks(
+    lock: &CgroupLock,
+    mut matches: impl FnMut(*const CgroupDriver) -> bool,
+) -> bool {
+    // SAFETY: `get_current` has no precondition.
+    let current = unsafe { bindings::get_current() };
+    let other = |pos: *mut ListHead| {
+        // SAFETY: `pos` links a live callback, whose `drv` is valid while
+        // linked (type invariant of `Callback`).
+        let (task, drv) = unsafe {
+            let call = container_of!(pos, Callback, node);
+            ((*call).task, (*call).drv)
+        };
+        task != current && matches(drv)
+    };
+    // SAFETY: The list of callbacks is stable under the mutex, which is held.
+    unsafe { any_node(lock.list(&CALLBACKS), other) }
+}
+
+/// Waits until no other thread is in a callback that `matches`; the mutex
+/// is dropped while it waits.
+fn wait_for_callbacks(
+    mut lock: CgroupLock,
+    mut matches: impl FnMut(*const CgroupDriver) -> bool,
+) -> CgroupLock {
+    while other_callbacks(&lock, &mut matches) {
+        // Callbacks return under the mutex: none returns unseen.
+        let seen = RETURNED.load(Ordering::Relaxed);
+        drop(lock);
+        wait_var(&RETURNED, || RETURNED.load(Ordering::Relaxed) != seen);
+        lock = CgroupLock::lock();
+    }
+    lock
+}
+
+/// `wait_var_event(var, done())`: sleeps until `done()`, checked after each
+/// `wake_up_var(var)`.
+fn wait_var(var: &AtomicU64, done: impl Fn() -> bool) {
+    let var = ptr::from_ref(var).cast_mut().cast::<c_void>();
+    let mut storage = bindings::wait_bit_queue_entry::default();
+    // The queue links the entry: only raw pointers reach it meanwhile.
+    let entry = ptr::addr_of_mut!(storage);
+    // SAFETY: Any address has a wait queue, and `entry` is ours; it stays
+    // where it is until `finish_wait` takes it off the queue, before it
+    // goes out of scope.
+    unsafe {
+        let queue = bindings::__var_waitqueue(var);
+        bindings::init_wait_var_entry(entry, var, 0);
+        loop {
+            bindings::prepare_to_wait_event(
+                queue,
+                ptr::addr_of_mut!((*entry).wq_entry),
+                bindings::TASK_UNINTERRUPTIBLE as c_int,
+            );
+            if done() {
+                break;
+            }
+            // No lock is held, and the caller may sleep.
+            bindings::schedule();
+        }
+        bindings::finish_wait(queue, ptr::addr_of_mut!((*entry).wq_entry));
     }
 }
 
@@ -261,17 +421,6 @@ unsafe fn rcu_dereference<T>(p: *mut *mut T) -> *mut T {
     // SAFETY: Per the safety requirements; an `AtomicPtr` has the layout of a
     // pointer, and writers only update `*p` atomically.
     unsafe { AtomicPtr::from_ptr(p) }.load(Ordering::Acquire)
-}
-
-/// The node after `pos`.
-///
-/// # Safety
-///
-/// `pos` is a node or the head of a list that does not change during the
-/// call.
-unsafe fn list_next(pos: *mut bindings::list_head) -> *mut bindings::list_head {
-    // SAFETY: Per the safety requirements, `pos` is valid for reads.
-    unsafe { (*pos).next }
 }
 
 /// `IS_ERR`, without a call into C on every lookup.
@@ -311,6 +460,19 @@ unsafe fn find(table: *mut Table, drv: *mut CgroupDriver) -> *mut Data {
     }
 }
 
+/// Stores `data` in `slot`, for lookups that load it with
+/// [`rcu_dereference`]: the release store orders the object's header, or the
+/// table's contents, before it.
+///
+/// # Safety
+///
+/// `slot` is valid and aligned, and `cgroup_mutex`, which guards its
+/// writes, is held.
+unsafe fn publish<T>(slot: *mut *mut T, data: *mut T) {
+    // SAFETY: Per the safety requirements.
+    unsafe { AtomicPtr::from_ptr(slot) }.store(data, Ordering::Release);
+}
+
 /// The table of `cgrp`, with a slot for `index`: allocated if `cgrp` has
 /// none yet, or replaced by a bigger copy if it is too small.
 ///
@@ -340,9 +502,8 @@ unsafe fn table_for(
         // which the mutex keeps from changing meanwhile.
         unsafe { ptr::copy_nonoverlapping(Table::slot(old, 0), Table::slot(table, 0), old_len) };
     }
-    // SAFETY: `slot` is valid; lookups load it with `rcu_dereference`, and
-    // the release store orders the table's contents before it.
-    unsafe { AtomicPtr::from_ptr(slot) }.store(table, Ordering::Release);
+    // SAFETY: `slot` is valid and the mutex is held.
+    unsafe { publish(slot, table) };
     if !old.is_null() {
         // SAFETY: New lookups find the new table; the callback frees the old
         // one once the lookups that may still read it are done.
@@ -351,92 +512,183 @@ unsafe fn table_for(
     Ok(table)
 }
 
-/// Publishes a new object in `table` and links it into its registration.
-///
-/// # Safety
-///
-/// `table` and `drv` are valid, `table` has a slot for `drv`'s index, which
-/// is empty, and `data` is an unlinked object of `drv` whose `cgrp` points
-/// to `table`.
-unsafe fn link(_lock: &CgroupLock, table: *mut Table, drv: *mut CgroupDriver, data: *mut Data) {
-    // SAFETY: `drv` is valid per the safety requirements.
-    let index = unsafe { (*drv).index };
-    // SAFETY: `table` has a slot for `index`.
-    let slot = unsafe { Table::slot(table, index) };
-    // SAFETY: `slot` is valid and aligned. Lookups load it with
-    // `rcu_dereference`, and the release store orders the object's header
-    // before it.
-    unsafe { AtomicPtr::from_ptr(slot) }.store(data, Ordering::Release);
-    // SAFETY: `data` is unlinked and `drv`'s list is initialised (type
-    // invariant of `CgroupDriver`); the mutex that guards it is held.
-    unsafe {
-        bindings::list_add_tail(
-            ptr::addr_of_mut!((*data).drivernode),
-            ptr::addr_of_mut!((*drv).objects),
-        )
-    };
-    // SAFETY: `drv` is valid, and the mutex that guards `count` is held.
-    unsafe { (*drv).count += 1 };
-}
-
-/// Unlinks `data` from its registration, which hands it to the caller.
-///
-/// # Safety
-///
-/// `data` is a linked object of the valid registration `drv`.
-unsafe fn unlink_from_registration(_lock: &CgroupLock, drv: *mut CgroupDriver, data: *mut Data) {
-    // SAFETY: `data` is on `drv`'s list, which the mutex guards.
-    unsafe { bindings::list_del_init(ptr::addr_of_mut!((*data).drivernode)) };
-    // SAFETY: `drv` is valid, and the mutex that guards `count` is held.
-    unsafe { (*drv).count -= 1 };
-}
-
-/// Hands `data` back to the driver of `drv`.
-///
-/// # Safety
-///
-/// `drv` is valid and the caller owns `data`, which no lookup can reach.
-unsafe fn free_object(drv: *const CgroupDriver, data: *mut Data) {
-    // SAFETY: `drv` is valid, and so is its `funcs` (type invariant).
-    match unsafe { (*(*drv).funcs).free_data } {
-        // SAFETY: The caller owns `data`, an object that the driver's
-        // `alloc_data` returned.
-        Some(free_data) => unsafe { free_data(data) },
-        // SAFETY: Without `free_data`, objects are the driver's kvmalloc()
-        // allocations, as the C API documents, and the caller owns `data`.
-        None => unsafe { bindings::kvfree(data.cast()) },
-    }
-}
-
-/// Drops a reference taken on `users` by the cgroup free path.
-///
-/// # Safety
-///
-/// `drv` is valid and the caller owns one of its `users`.
-unsafe fn put_user(drv: *mut CgroupDriver) {
-    // SAFETY: `drv` is valid and the caller owns a reference on `users`.
-    if unsafe { bindings::refcount_dec_and_test(ptr::addr_of_mut!((*drv).users)) } {
-        // SAFETY: `drv` is valid: release waits on `unused` before it frees
-        // the registration, and `unused` is initialised (type invariant).
-        unsafe { bindings::complete(ptr::addr_of_mut!((*drv).unused)) };
-    }
-}
-
-/// Calls `f` on each object of `table`; `f` may free the object.
-///
-/// # Safety
-///
-/// `table` is valid and nothing else changes it during the walk.
-unsafe fn for_each_object(table: *mut Table, mut f: impl FnMut(*mut Data)) {
-    // SAFETY: `table` is valid, and its `len` never changes.
-    let len = unsafe { (*table).len };
-    for index in 0..len {
-        // SAFETY: `index` is below `len`, and nothing else changes the
-        // table during the walk.
-        let data = unsafe { *Table::slot(table, index) };
-        if !data.is_null() {
-            f(data);
+impl CgroupDriver {
+    /// Allocates and publishes a registration.
+    fn new(funcs: &bindings::cgroup_driver_funcs, private: *mut c_void) -> Result<*mut Self> {
+        let zeroed = KBox::<CgroupDriver>::new_uninit(flags::GFP_KERNEL | flags::__GFP_ZERO)?;
+        // SAFETY: The allocation is zeroed, and zero is a valid value of
+        // every field.
+        let mut new = unsafe { zeroed.assume_init() };
+        let (module, owner) = if funcs.owner.is_null() {
+            module_of(funcs.alloc_data.map_or(0, |f| f as usize))
+        } else {
+            // SAFETY: A module that registers is alive during the call.
+            (funcs.owner, unsafe { name_of(funcs.owner) })
+        };
+        let mut lock = CgroupLock::lock();
+        // INVARIANT: `funcs` has `alloc_data` (checked by the caller),
+        // `module` holds the callbacks, `index` is taken for this
+        // registration alone, the lists are initialised before the
+        // registration is published, and `refs` holds the registration's
+        // own reference.
+        new.index = lock.take_index()?;
+        new.holds_index = true;
+        new.funcs = *funcs;
+        new.private = private;
+        new.module = module;
+        new.owner = owner;
+        new.id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: `REFCOUNT_INIT` only builds a value.
+        new.refs = unsafe { bindings::REFCOUNT_INIT(1) };
+        // The list heads point to themselves: they are initialised where
+        // they stay.
+        let drv = KBox::into_raw(new);
+        // SAFETY: `drv` is unpublished, so its lists are this thread's; the
+        // mutex that guards the list of registrations is held.
+        unsafe {
+            bindings::INIT_LIST_HEAD(ptr::addr_of_mut!((*drv).objects));
+            bindings::INIT_LIST_HEAD(ptr::addr_of_mut!((*drv).unlinked));
+            bindings::list_add_tail(ptr::addr_of_mut!((*drv).node), lock.list(&DRIVERS));
         }
+        Ok(drv)
+    }
+
+    /// Takes a reference on `drv`.
+    ///
+    /// # Safety
+    ///
+    /// `drv` is valid and the caller holds a reference on it or
+    /// `cgroup_mutex` with `drv` reachable.
+    unsafe fn get(drv: *mut Self) {
+        // SAFETY: Per the safety requirements, `refs` is nonzero.
+        unsafe { bindings::refcount_inc(ptr::addr_of_mut!((*drv).refs)) };
+    }
+
+    /// Drops a reference on `drv`, which the last one frees.
+    ///
+    /// # Safety
+    ///
+    /// `drv` is valid and the caller owns one of its references, which it
+    /// does not use again.
+    unsafe fn put(drv: *mut Self) {
+        // SAFETY: `drv` is valid and the caller owns a reference.
+        if unsafe { bindings::refcount_dec_and_test(ptr::addr_of_mut!((*drv).refs)) } {
+            // SAFETY: `drv` came from `KBox::into_raw` in `CgroupDriver::new`,
+            // and with no reference left nothing reaches it: it is off the
+            // list of registrations and no table or callback holds it.
+            drop(unsafe { KBox::from_raw(drv) });
+        }
+    }
+
+    /// Hands `data` back to the driver.
+    ///
+    /// # Safety
+    ///
+    /// `drv` is valid and the caller owns `data`, which no lookup can reach.
+    unsafe fn free_object(drv: *const Self, data: *mut Data) {
+        // SAFETY: `data` is the caller's: its cgroup may be gone by the time
+        // the driver looks (documented in `struct cgroup_driver_data`).
+        unsafe { (*data).cgrp = ptr::null_mut() };
+        // SAFETY: `drv` is valid.
+        match unsafe { (*drv).funcs.free_data } {
+            // SAFETY: The caller owns `data`, an object that the driver's
+            // `alloc_data` returned.
+            Some(free_data) => unsafe { free_data(data) },
+            // SAFETY: Without `free_data`, objects are the driver's kvmalloc()
+            // allocations, as the C API documents, and the caller owns `data`.
+            None => unsafe { bindings::kvfree(data.cast()) },
+        }
+    }
+
+    /// Hands back `data`, which the caller unlinked from `drv` under `lock`,
+    /// as a callback in flight: the mutex is dropped meanwhile, `drv` stays
+    /// valid, and releases wait for it unless they are in it.
+    ///
+    /// # Safety
+    ///
+    /// `drv` is valid and the caller owns `data`, which no lookup can reach.
+    unsafe fn hand_back(lock: CgroupLock, drv: *mut Self, data: *mut Data) -> CgroupLock {
+        let mut call = Callback {
+            node: list_head(),
+            // SAFETY: `get_current` has no precondition.
+            task: unsafe { bindings::get_current() },
+            drv,
+        };
+        // Readers reach the whole `call` from its node.
+        let node = ptr::addr_of_mut!(call).cast::<ListHead>();
+        // INVARIANT: The callback holds a reference on `drv` while linked.
+        // SAFETY: `drv` is valid, and reachable under the mutex; `call`
+        // stays on this stack, untouched, until it is unlinked below, and
+        // `node` is its first field.
+        unsafe {
+            Self::get(drv);
+            bindings::list_add_tail(node, lock.list(&CALLBACKS));
+        }
+        drop(lock);
+        // SAFETY: Per the safety requirements; no lock is held, so the
+        // driver may release registrations.
+        unsafe { Self::free_object(drv, data) };
+        let lock = CgroupLock::lock();
+        // SAFETY: `call` is linked, and the list is guarded by the mutex.
+        unsafe { bindings::list_del_init(node) };
+        RETURNED.fetch_add(1, Ordering::Relaxed);
+        // `wake_up_var()` looks for sleepers without a barrier: order the
+        // count before it, as the waiter orders its sleep before the count.
+        fence(Ordering::SeqCst);
+        // SAFETY: Any address may be woken.
+        unsafe { bindings::wake_up_var(ptr::from_ref(&RETURNED).cast_mut().cast()) };
+        // SAFETY: The reference that the callback held.
+        unsafe { Self::put(drv) };
+        lock
+    }
+
+    /// Unlinks `data` from `drv`, which hands it to the caller.
+    ///
+    /// # Safety
+    ///
+    /// `data` is a linked object of the valid registration `drv`.
+    unsafe fn unlink(_lock: &CgroupLock, drv: *mut Self, data: *mut Data) {
+        // SAFETY: `data` is on `drv`'s list, which the mutex guards.
+        unsafe { bindings::list_del_init(ptr::addr_of_mut!((*data).drivernode)) };
+        // SAFETY: `drv` is valid, and the mutex that guards `count` is held.
+        unsafe { (*drv).count -= 1 };
+    }
+
+    /// Moves up to [`RELEASE_BATCH`] objects of `drv` from its tables to
+    /// `unlinked`, after which the cgroup free path cannot reach them;
+    /// returns whether `drv` has objects left in tables.
+    ///
+    /// # Safety
+    ///
+    /// `drv` is valid.
+    unsafe fn take_batch(lock: &CgroupLock, drv: *mut Self) -> bool {
+        // SAFETY: `drv` is valid, and its lists are stable under the mutex.
+        let (objects, unlinked) = unsafe {
+            (
+                ptr::addr_of_mut!((*drv).objects),
+                ptr::addr_of_mut!((*drv).unlinked),
+            )
+        };
+        for _ in 0..RELEASE_BATCH {
+            // SAFETY: `objects` is initialised and stable under the mutex.
+            let Some(pos) = (unsafe { first(objects) }) else {
+                return false;
+            };
+            // SAFETY: `pos` links an object of `drv`, so its cgroup is
+            // alive (the free path unlinks it first, under the mutex), and
+            // the cgroup's table holds it in the slot of `drv`'s index (type
+            // invariant of `Table`), so the index is below `len`. Lookups
+            // that still see it are waited for before it is freed.
+            unsafe {
+                let data = container_of!(pos, Data, drivernode).cast_mut();
+                let table = (*(*data).cgrp).driver_data.cast::<Table>();
+                publish(Table::slot(table, (*drv).index), ptr::null_mut());
+                Self::unlink(lock, drv, data);
+                bindings::list_add_tail(pos, unlinked);
+            }
+        }
+        // SAFETY: As above.
+        unsafe { first(objects) }.is_some()
     }
 }
 
@@ -472,45 +724,6 @@ fn module_of(addr: usize) -> (*mut bindings::module, [u8; OWNER_LEN]) {
     (module, owner)
 }
 
-impl CgroupDriver {
-    /// Allocates and publishes a registration using `funcs`.
-    ///
-    /// # Safety
-    ///
-    /// `funcs` is valid, has `alloc_data`, and outlives the registration.
-    unsafe fn new(funcs: *const bindings::cgroup_driver_funcs) -> Result<*mut CgroupDriver> {
-        let zeroed = KBox::<CgroupDriver>::new_uninit(flags::GFP_KERNEL | flags::__GFP_ZERO)?;
-        // SAFETY: The allocation is zeroed, and zero is a valid value of
-        // every field.
-        let mut new = unsafe { zeroed.assume_init() };
-        // SAFETY: `funcs` is valid per the safety requirements.
-        let (module, owner) = module_of(unsafe { (*funcs).alloc_data }.map_or(0, |f| f as usize));
-        let lock = CgroupLock::lock();
-        // INVARIANT: `funcs` is valid with `alloc_data`, `module` holds its
-        // code, `index` is taken for this registration alone, the lists are
-        // initialised before the registration is published, and `users`
-        // holds the registration's own reference.
-        new.index = lock.take_index()?;
-        new.funcs = funcs;
-        new.module = module;
-        new.owner = owner;
-        new.id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: `REFCOUNT_INIT` only builds a value.
-        new.users = unsafe { bindings::REFCOUNT_INIT(1) };
-        // The list heads and the completion point to themselves: they are
-        // initialised where they stay.
-        let drv = KBox::into_raw(new);
-        // SAFETY: `objects` is a field of the unpublished `drv`.
-        unsafe { bindings::INIT_LIST_HEAD(ptr::addr_of_mut!((*drv).objects)) };
-        // SAFETY: `unused` is a field of the unpublished `drv`.
-        unsafe { bindings::init_completion(ptr::addr_of_mut!((*drv).unused)) };
-        // SAFETY: `drv` is initialised, and the mutex that guards the list
-        // of registrations is held.
-        unsafe { bindings::list_add_tail(ptr::addr_of_mut!((*drv).node), lock.registrations()) };
-        Ok(drv)
-    }
-}
-
 /// Allocates the object of `drv` for `cgrp` and stores it, unless another
 /// caller stored one first; returns the stored object.
 ///
@@ -522,9 +735,9 @@ unsafe fn get_or_insert(
     drv: *mut CgroupDriver,
     cgrp: *mut bindings::cgroup,
 ) -> Result<(*mut Data, bool), *mut Data> {
-    // SAFETY: `funcs` is valid and has `alloc_data` (type invariant); no lock
-    // is held, so the driver may sleep and take its own locks.
-    let new = unsafe { ((*(*drv).funcs).alloc_data.unwrap_unchecked())(drv.cast()) };
+    // SAFETY: `funcs` has `alloc_data` (type invariant); no lock is held, so
+    // the driver may sleep and take its own locks.
+    let new = unsafe { ((*drv).funcs.alloc_data.unwrap_unchecked())(drv.cast()) };
     if new.is_null() {
         return Err(ENOMEM.to_ptr());
     }
@@ -533,24 +746,31 @@ unsafe fn get_or_insert(
     }
     // SAFETY: `new` is the driver's fresh object, not yet published: this
     // thread alone writes its header.
-    unsafe { (*new).drv = drv.cast() };
-    // SAFETY: As for `drv`: an unpublished object of this thread.
-    unsafe { (*new).cgrp = cgrp };
+    unsafe {
+        (*new).drv = drv.cast();
+        (*new).cgrp = cgrp;
+    }
 
     let lock = CgroupLock::lock();
     // SAFETY: `cgrp` and `drv` are valid, and the mutex is held.
     let stored = unsafe { table_for(&lock, cgrp, (*drv).index) }.map(|table| {
         // SAFETY: `table` and `drv` are valid, and the mutex is held.
         let existing = unsafe { find(table, drv) };
-        if existing.is_null() {
-            // SAFETY: `table` is `cgrp`'s, with an empty slot for `drv`
-            // (only `drv`'s object can fill it), and `new` is an unlinked
-            // object of `drv` on `cgrp`.
-            unsafe { link(&lock, table, drv, new) };
-            (new, true)
-        } else {
-            (existing, false)
+        if !existing.is_null() {
+            return (existing, false);
         }
+        // SAFETY: `table` is `cgrp`'s, with an empty slot for `drv` (only
+        // `drv`'s object can fill it), and `new` is an unlinked object of
+        // `drv` on `cgrp`, whose list and count the mutex guards.
+        unsafe {
+            publish(Table::slot(table, (*drv).index), new);
+            bindings::list_add_tail(
+                ptr::addr_of_mut!((*new).drivernode),
+                ptr::addr_of_mut!((*drv).objects),
+            );
+            (*drv).count += 1;
+        }
+        (new, true)
     });
     drop(lock);
 
@@ -558,38 +778,64 @@ unsafe fn get_or_insert(
         Ok((data, true)) => Ok((data, true)),
         Ok((data, false)) => {
             // SAFETY: Another caller won the race; `new` was never published.
-            unsafe { free_object(drv, new) };
+            unsafe { CgroupDriver::free_object(drv, new) };
             Ok((data, false))
         }
         Err(e) => {
             // SAFETY: `new` was never published.
-            unsafe { free_object(drv, new) };
+            unsafe { CgroupDriver::free_object(drv, new) };
             Err(e.to_ptr())
         }
     }
 }
 
-/// Registers a driver, or one device of it.
+/// Registers a driver, or one device of it, with `private` as the context
+/// that its callbacks get from `cgroup_driver_priv()`.
 ///
 /// Returns a handle, `ERR_PTR(-EINVAL)` when `funcs` or its `alloc_data` is
 /// NULL, or `ERR_PTR(-ENOMEM)`.
 ///
 /// # Safety
 ///
-/// `funcs` is NULL or valid until `cgroup_driver_release` returns.
+/// `funcs` is NULL or valid for reads during the call.
 #[no_mangle]
-pub unsafe extern "C" fn cgroup_driver_init(
-    funcs: *mut bindings::cgroup_driver_funcs,
+pub unsafe extern "C" fn cgroup_driver_init_priv(
+    funcs: *const bindings::cgroup_driver_funcs,
+    private: *mut c_void,
 ) -> *mut bindings::cgroup_driver {
     // SAFETY: `funcs` is NULL or valid.
-    if funcs.is_null() || unsafe { (*funcs).alloc_data }.is_none() {
-        return EINVAL.to_ptr();
+    match unsafe { funcs.as_ref() } {
+        Some(funcs) if funcs.alloc_data.is_some() => match CgroupDriver::new(funcs, private) {
+            Ok(drv) => drv.cast(),
+            Err(e) => e.to_ptr(),
+        },
+        _ => EINVAL.to_ptr(),
     }
-    // SAFETY: `funcs` is valid, has `alloc_data` and outlives the handle.
-    match unsafe { CgroupDriver::new(funcs) } {
-        Ok(drv) => drv.cast(),
-        Err(e) => e.to_ptr(),
-    }
+}
+
+/// Registers a driver, or one device of it: the RFC's function, with no
+/// context.
+///
+/// # Safety
+///
+/// `funcs` is NULL or valid for reads during the call.
+#[no_mangle]
+pub unsafe extern "C" fn cgroup_driver_init(
+    funcs: *const bindings::cgroup_driver_funcs,
+) -> *mut bindings::cgroup_driver {
+    // SAFETY: Per the safety requirements.
+    unsafe { cgroup_driver_init_priv(funcs, ptr::null_mut()) }
+}
+
+/// The context of a registration.
+///
+/// # Safety
+///
+/// `drv` is a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn cgroup_driver_priv(drv: *const bindings::cgroup_driver) -> *mut c_void {
+    // SAFETY: `drv` is live, and `private` never changes.
+    unsafe { (*drv.cast::<CgroupDriver>()).private }
 }
 
 /// Checks the arguments of a lookup and finds the object of `drv` for
@@ -658,172 +904,176 @@ pub unsafe extern "C" fn cgroup_driver_store_data(
     data
 }
 
-/// Moves up to [`RELEASE_BATCH`] objects of `drv` from the head of its list
-/// to `taken` and unlinks them from their tables, after which the cgroup
-/// free path cannot reach them; returns whether `drv` has objects left.
-///
-/// # Safety
-///
-/// `drv` is a live registration and `taken` a list that only the caller uses.
-unsafe fn take_batch(
-    lock: &CgroupLock,
-    drv: *mut CgroupDriver,
-    taken: *mut bindings::list_head,
-) -> bool {
-    // SAFETY: `drv` is live, and its list is stable under the mutex.
-    let head = unsafe { ptr::addr_of_mut!((*drv).objects) };
-    for _ in 0..RELEASE_BATCH {
-        // SAFETY: `head` is a valid list head, stable under the mutex.
-        let pos = unsafe { list_next(head) };
-        if pos == head {
-            return false;
-        }
-        let data = container_of!(pos, Data, drivernode).cast_mut();
-        // SAFETY: `data` is a linked object of `drv`, so its cgroup is alive
-        // (the free path unlinks it first, under the mutex).
-        let table = unsafe { (*(*data).cgrp).driver_data }.cast::<Table>();
-        // SAFETY: The cgroup's table holds `data` in the slot of `drv`'s
-        // index (type invariant of `Table`), so the index is below `len`.
-        let slot = unsafe { Table::slot(table, (*drv).index) };
-        // SAFETY: `slot` is valid and aligned; lookups that still see the
-        // object are waited for before it is freed.
-        unsafe { AtomicPtr::from_ptr(slot) }.store(ptr::null_mut(), Ordering::Relaxed);
-        // SAFETY: `data` is on `drv`'s list, which the mutex guards.
-        unsafe { unlink_from_registration(lock, drv, data) };
-        // SAFETY: `pos` is unlinked and `taken` is valid.
-        unsafe { bindings::list_add_tail(pos, taken) };
-    }
-    // SAFETY: `head` is a valid list head, stable under the mutex.
-    unsafe { list_next(head) != head }
+/// A hold of `cgroup_mutex` by release, timed for
+/// [`cgroup_driver_release_max_hold_ns`].
+struct ReleaseHold {
+    lock: CgroupLock,
+    since: Ktime,
 }
 
-/// Frees every object of `drv`, then `drv`. Once it returns, the core never
-/// calls the driver's functions again.
+impl ReleaseHold {
+    fn lock() -> Self {
+        let lock = CgroupLock::lock();
+        Self {
+            lock,
+            since: Ktime::ktime_get(),
+        }
+    }
+
+    fn unlock(self) {
+        let held = (Ktime::ktime_get() - self.since).to_ns();
+        cgroup_driver_release_max_hold_ns.fetch_max(held as u64, Ordering::Relaxed);
+    }
+}
+
+/// Frees every object of `drv`, then drops the registration. Once it
+/// returns, no callback of `drv` starts and none runs on another thread.
 ///
-/// It takes the objects in batches and drops `cgroup_mutex` between them, so
-/// that however many objects a registration holds, no cgroup operation of
-/// the system waits for more than one batch; the cgroup free path may take
-/// the objects left meanwhile. One grace period covers them all.
+/// It unlinks the objects from their tables in batches and drops
+/// `cgroup_mutex` between them, so that however many objects a registration
+/// holds, no cgroup operation of the system waits for more than one batch;
+/// the cgroup free path may take the objects left meanwhile. One grace
+/// period covers them all; then they are handed back one at a time.
+///
+/// A hand-back may release `drv` again, on this thread (from inside its
+/// `free_data`) or on another (the cgroup free path's): each call frees what
+/// is left, gives the index back once, and waits only for callbacks that
+/// other threads are in; the first call drops the registration's own
+/// reference, and the memory goes with the last one.
 ///
 /// # Safety
 ///
-/// `drv` is NULL, an error pointer or a live handle that no other thread uses.
+/// `drv` is NULL, an error pointer or a live handle that the driver no
+/// longer looks up.
 #[no_mangle]
 pub unsafe extern "C" fn cgroup_driver_release(drv: *mut bindings::cgroup_driver) {
     let drv = drv.cast::<CgroupDriver>();
     if !is_handle(drv) {
         return;
     }
-    // `taken_head` is not moved while it heads a list.
-    let mut taken_head = bindings::list_head {
-        next: ptr::null_mut(),
-        prev: ptr::null_mut(),
-    };
-    let taken = ptr::addr_of_mut!(taken_head);
-    // SAFETY: `taken` is a list head of ours.
-    unsafe { bindings::INIT_LIST_HEAD(taken) };
-    let mut lock = CgroupLock::lock();
-    let mut since = Ktime::ktime_get();
-    // SAFETY: `drv` is live and on the list of registrations.
-    unsafe { bindings::list_del_init(ptr::addr_of_mut!((*drv).node)) };
-    // SAFETY: `drv` is live and only this thread uses `taken`.
-    while unsafe { take_batch(&lock, drv, taken) } {
-        record_release_hold(since);
-        drop(lock);
+    let mut hold = ReleaseHold::lock();
+    // SAFETY: `drv` is live, and its fields are stable under the mutex.
+    let is_first = unsafe { !(*drv).released };
+    // SAFETY: As above; the first release takes it off the list of
+    // registrations, and this call's reference keeps it alive until the end.
+    unsafe {
+        CgroupDriver::get(drv);
+        if is_first {
+            (*drv).released = true;
+            bindings::list_del_init(ptr::addr_of_mut!((*drv).node));
+        }
+    }
+    // SAFETY: `drv` is valid.
+    while unsafe { CgroupDriver::take_batch(&hold.lock, drv) } {
+        hold.unlock();
         // SAFETY: No lock is held, and the caller may sleep.
         unsafe { bindings::cond_resched() };
-        lock = CgroupLock::lock();
-        since = Ktime::ktime_get();
+        hold = ReleaseHold::lock();
     }
     // No table that a lookup can reach holds an object of `drv` any more:
     // those that the cgroup free path took are in tables of cgroups that
     // are gone, and the index may serve another registration.
-    // SAFETY: `drv` is live.
-    lock.free_index(unsafe { (*drv).index });
-    record_release_hold(since);
-    drop(lock);
-    // The objects on `taken` are ours: no table links them any more.
-    // SAFETY: `taken` is a list of this thread.
-    let mut pos = unsafe { list_next(taken) };
-    if pos != taken {
+    // SAFETY: `drv` is valid, and the mutex guards these fields.
+    let (index, unlinked) = unsafe {
+        let index = (*drv).holds_index.then_some((*drv).index);
+        (*drv).holds_index = false;
+        (index, ptr::addr_of_mut!((*drv).unlinked))
+    };
+    if let Some(index) = index {
+        hold.lock.free_index(index);
+    }
+    // SAFETY: `unlinked` is initialised and stable under the mutex.
+    let unlinked_any = unsafe { first(unlinked) }.is_some();
+    hold.unlock();
+    if unlinked_any {
         // SAFETY: No lock is held. The grace period waits out lookups, of
-        // any registration, that may still reach the objects.
+        // any registration, that may still reach the objects unlinked so
+        // far, by this call or by one that it is nested in.
         unsafe { bindings::synchronize_rcu() };
     }
-    while pos != taken {
-        // SAFETY: `pos` is on `taken`, which this thread alone changes.
-        let next = unsafe { list_next(pos) };
-        // SAFETY: The object is ours and, after the grace period, no lookup
-        // can reach it.
-        unsafe { free_object(drv, container_of!(pos, Data, drivernode).cast_mut()) };
-        pos = next;
+    let mut lock = CgroupLock::lock();
+    // SAFETY: `unlinked` is stable under the mutex.
+    while let Some(pos) = unsafe { first(unlinked) } {
+        // SAFETY: `pos` is on `unlinked`, which the mutex guards; once off
+        // it, the object is ours, and no lookup can reach it.
+        lock = unsafe {
+            bindings::list_del_init(pos);
+            CgroupDriver::hand_back(lock, drv, container_of!(pos, Data, drivernode).cast_mut())
+        };
     }
-    // SAFETY: `drv` is live and `users` holds the registration's own
-    // reference, which this drops.
-    unsafe { put_user(drv) };
-    // SAFETY: `drv` is live until the objects that the cgroup free path took,
-    // each holding one of `users`, are freed, which `unused` waits for.
-    unsafe { bindings::wait_for_completion(ptr::addr_of_mut!((*drv).unused)) };
-    // SAFETY: `drv` came from `KBox::into_raw` in `CgroupDriver::new`, and
-    // nothing reaches it any more: it is off the list of registrations, no
-    // table holds its objects and no user is left.
-    drop(unsafe { KBox::from_raw(drv) });
+    let lock = wait_for_callbacks(lock, |other| ptr::eq(other, drv));
+    drop(lock);
+    // SAFETY: The first call owns the registration's reference, and each
+    // call its own.
+    unsafe {
+        if is_first {
+            CgroupDriver::put(drv);
+        }
+        CgroupDriver::put(drv);
+    }
 }
 
 /// Releases what `module` left registered, before its code goes: called by
 /// the module notifier at `MODULE_STATE_GOING`, after the module's exit
 /// function ran or its init failed. Safe Rust can leak a registration
 /// (`mem::forget`), and a C driver can forget to release one; either way the
-/// core must never call into a module that is gone.
+/// core must never call into a module that is gone. Then waits for the
+/// callbacks of the module's registrations that other threads are in.
 ///
 /// # Safety
 ///
-/// `module` is going: none of its code runs or will run again, so none of
-/// its registrations is in use.
+/// `module` is going: none of its code runs or will run again but for the
+/// callbacks in flight, so none of its registrations is in use.
 #[no_mangle]
 pub unsafe extern "C" fn cgroup_driver_module_going(module: *mut bindings::module) {
-    // The module's registrations move to `going` in one pass; release takes
-    // each off it in turn. `going_head` is not moved while it heads a list.
-    let mut going_head = bindings::list_head {
-        next: ptr::null_mut(),
-        prev: ptr::null_mut(),
-    };
+    // The module's registrations move to `going` in one pass, then leave it
+    // one at a time under the mutex, each with a reference for its release.
+    // A release on another thread (a free_data that drops the last
+    // reference on a device) may take one off `going` meanwhile. `going`
+    // is not moved while it heads a list.
+    let mut going_head = list_head();
     let going = ptr::addr_of_mut!(going_head);
     let mut left = 0usize;
-    let lock = CgroupLock::lock();
-    let head = lock.registrations();
-    // SAFETY: `going` is a list head of ours.
-    unsafe { bindings::INIT_LIST_HEAD(going) };
-    // SAFETY: The list of registrations is stable under the mutex.
-    let mut pos = unsafe { list_next(head) };
-    while pos != head {
-        // SAFETY: As for `pos`.
-        let next = unsafe { list_next(pos) };
-        // SAFETY: `pos` links a live registration, stable under the mutex.
-        if unsafe { (*container_of!(pos, CgroupDriver, node)).module } == module {
-            // SAFETY: `pos` is on the list of registrations, which the mutex
-            // guards.
-            unsafe { bindings::list_del_init(pos) };
-            // SAFETY: `pos` is unlinked and `going` is ours.
-            unsafe { bindings::list_add_tail(pos, going) };
-            left += 1;
+    let mut lock = CgroupLock::lock();
+    let head = lock.list(&DRIVERS);
+    // SAFETY: `going` is ours, and the list of registrations is stable under
+    // the mutex.
+    unsafe {
+        bindings::INIT_LIST_HEAD(going);
+        let mut pos = (*head).next;
+        while pos != head {
+            let next = (*pos).next;
+            if (*container_of!(pos, CgroupDriver, node)).module == module {
+                bindings::list_del_init(pos);
+                bindings::list_add_tail(pos, going);
+            }
+            pos = next;
         }
-        pos = next;
     }
-    drop(lock);
-    // Only this thread reaches `going`. Each registration on it is live, and
-    // its module, the only user of the handle, runs no more; release unlinks
-    // it from `going` under the mutex.
-    loop {
-        // SAFETY: `going` is a valid list head that only this thread
-        // changes, through the releases below.
-        let next = unsafe { list_next(going) };
-        if next == going {
-            break;
+    // SAFETY: `going` is initialised, and it changes only under the mutex.
+    while let Some(next) = unsafe { first(going) } {
+        // SAFETY: `next` links a live registration, which the mutex keeps
+        // alive until the reference is taken; it stays on `going` until
+        // its release takes it off, so take it off first.
+        let drv = unsafe {
+            let drv = container_of!(next, CgroupDriver, node).cast_mut();
+            bindings::list_del_init(next);
+            CgroupDriver::get(drv);
+            drv
+        };
+        left += 1;
+        drop(lock);
+        // SAFETY: `drv` is a registration of the going module, whose code no
+        // longer uses it; the reference keeps it valid across the call.
+        unsafe {
+            cgroup_driver_release(drv.cast());
+            CgroupDriver::put(drv);
         }
-        // SAFETY: `next` links a live registration of the going module.
-        unsafe { cgroup_driver_release(container_of!(next, CgroupDriver, node).cast_mut().cast()) };
+        lock = CgroupLock::lock();
     }
+    // SAFETY: `wait_for_callbacks` passes valid registrations.
+    let of_module = |drv: *const CgroupDriver| unsafe { (*drv).module } == module;
+    drop(wait_for_callbacks(lock, of_module));
     if left > 0 {
         // SAFETY: A going module is freed only after its notifiers ran.
         let name = unsafe { name_of(module) };
@@ -839,49 +1089,67 @@ pub unsafe extern "C" fn cgroup_driver_module_going(module: *mut bindings::modul
 /// Frees the objects of `cgrp`. Called by the cgroup core when the cgroup's
 /// last reference is gone, before the cgroup is freed.
 ///
+/// The objects are handed back one at a time, each in a slot emptied under
+/// the mutex: a `free_data` that releases a registration with an object
+/// still in the table lets that release take it.
+///
 /// # Safety
 ///
 /// `cgrp` is valid and unreachable: nobody can look its objects up.
 #[no_mangle]
 pub unsafe extern "C" fn cgroup_driver_cgroup_free(cgrp: *mut bindings::cgroup) {
-    // SAFETY: `cgrp` is valid; nobody else uses its table any more but
-    // `cgroup_driver_release`, which unlinks objects under the mutex.
+    // SAFETY: `cgrp` is valid; its table pointer changes only here now, and
+    // a release reads it only under the mutex, for objects still linked.
     let table = unsafe { (*cgrp).driver_data }.cast::<Table>();
     if table.is_null() {
         return;
     }
-    let lock = CgroupLock::lock();
-    let take = |data: *mut Data| {
+    let mut lock = CgroupLock::lock();
+    // SAFETY: `table` is valid, and its `len` never changes.
+    for index in 0..unsafe { (*table).len } {
+        // SAFETY: `index` is below `len`; slots change only under the mutex.
+        let slot = unsafe { Table::slot(table, index) };
+        // SAFETY: As above.
+        let data = unsafe { *slot };
+        if data.is_null() {
+            continue;
+        }
         // SAFETY: `data` is in the table, so it is a linked object of a live
-        // registration (type invariant of `Table`).
-        let drv = unsafe { (*data).drv }.cast::<CgroupDriver>();
-        // SAFETY: `data` is a linked object of `drv`, and the mutex is held.
-        unsafe { unlink_from_registration(&lock, drv, data) };
-        // SAFETY: `drv` is live. The reference keeps it alive until the
-        // object is freed below, after the mutex is dropped.
-        unsafe { bindings::refcount_inc(ptr::addr_of_mut!((*drv).users)) };
-    };
-    // SAFETY: `table` is valid, and release, the only other writer, holds
-    // the mutex, as this walk does.
-    unsafe { for_each_object(table, take) };
+        // registration (type invariant of `Table`); once out of the table
+        // and the registration's list it is ours, and the cgroup is
+        // unreachable, so no lookup sees it.
+        lock = unsafe {
+            let drv = (*data).drv.cast::<CgroupDriver>();
+            *slot = ptr::null_mut();
+            CgroupDriver::unlink(&lock, drv, data);
+            CgroupDriver::hand_back(lock, drv, data)
+        };
+    }
     drop(lock);
-    let free = |data: *mut Data| {
-        // SAFETY: `data` is ours now, and holds a reference on its
-        // registration, which keeps `drv` valid.
-        let drv = unsafe { (*data).drv }.cast::<CgroupDriver>();
-        // SAFETY: `data` is ours, unlinked from everything.
-        unsafe { free_object(drv, data) };
-        // SAFETY: The reference that the first walk took.
-        unsafe { put_user(drv) };
-    };
-    // SAFETY: `table` is valid and no one else reaches it any more: release
-    // takes objects from registrations' lists, which no longer hold these.
-    unsafe { for_each_object(table, free) };
-    // SAFETY: `cgrp` is valid and unreachable.
-    unsafe { (*cgrp).driver_data = ptr::null_mut() };
-    // SAFETY: `table` came from `Table::new`, and the cgroup, the only way to
-    // it, is unreachable.
-    unsafe { Table::free(table) };
+    // SAFETY: `cgrp` is valid and unreachable; `table` came from
+    // `Table::new` and is empty, and the cgroup was the only way to it.
+    unsafe {
+        (*cgrp).driver_data = ptr::null_mut();
+        Table::free(table);
+    }
+}
+
+/// The number of slots of `cgrp`'s table, 0 if it has none: the KUnit
+/// tests check that churn reuses indexes rather than growing tables.
+///
+/// # Safety
+///
+/// `cgrp` is a cgroup that the caller holds a reference on.
+#[cfg(CONFIG_CGROUP_DRIVER_KUNIT_TEST)]
+#[no_mangle]
+pub unsafe extern "C" fn cgroup_driver_table_len(cgrp: *mut bindings::cgroup) -> usize {
+    let _lock = CgroupLock::lock();
+    // SAFETY: `cgrp` is valid, and its table changes only under the mutex.
+    let table = unsafe { (*cgrp).driver_data }.cast::<Table>();
+    // SAFETY: A table that the cgroup points to is valid.
+    (!table.is_null())
+        .then(|| unsafe { (*table).len })
+        .unwrap_or(0)
 }
 
 /// Shows the live registrations in debugfs, one a line: its id, the module
@@ -896,14 +1164,11 @@ pub unsafe extern "C" fn cgroup_driver_debugfs_show(
     _v: *mut c_void,
 ) -> c_int {
     let lock = CgroupLock::lock();
-    let head = lock.registrations();
-    // SAFETY: The list of registrations is stable under the mutex.
-    let mut pos = unsafe { list_next(head) };
-    while pos != head {
-        let drv = container_of!(pos, CgroupDriver, node);
-        // SAFETY: `m` is valid; `drv` is a live registration, whose fields
-        // are stable under the mutex, and `owner` is NUL-terminated.
+    let show = |pos: *mut ListHead| {
+        // SAFETY: `m` is valid; `pos` links a live registration, whose
+        // fields are stable under the mutex, and `owner` is NUL-terminated.
         unsafe {
+            let drv = container_of!(pos, CgroupDriver, node);
             bindings::seq_printf(
                 m,
                 c_str!("id=%llu owner=%s objects=%zu\n").as_char_ptr(),
@@ -912,8 +1177,9 @@ pub unsafe extern "C" fn cgroup_driver_debugfs_show(
                 (*drv).count,
             )
         };
-        // SAFETY: As for `pos`.
-        pos = unsafe { list_next(pos) };
-    }
+        false
+    };
+    // SAFETY: The list of registrations is stable under the mutex.
+    unsafe { any_node(lock.list(&DRIVERS), show) };
     0
 }

@@ -4,6 +4,7 @@
  * cgroup_driver.rs: what needs C macros, the exports, the module notifier
  * and the debugfs files.
  */
+#include <linux/cgroup.h>
 #include <linux/cgroup_driver.h>
 #include <linux/debugfs.h>
 #include <linux/export.h>
@@ -16,6 +17,8 @@
 #include "cgroup-internal.h"
 
 EXPORT_SYMBOL_GPL(cgroup_driver_init);
+EXPORT_SYMBOL_GPL(cgroup_driver_init_priv);
+EXPORT_SYMBOL_GPL(cgroup_driver_priv);
 EXPORT_SYMBOL_GPL(cgroup_driver_release);
 
 /*
@@ -41,8 +44,12 @@ struct cgroup_driver_data *cgroup_driver_get_data(struct cgroup_driver *drv,
 						  struct cgroup *cgrp,
 						  bool *is_new)
 {
-	struct cgroup_driver_data *data = cgroup_driver_find_data(drv, cgrp);
+	struct cgroup_driver_data *data;
 
+	/* A hit neither sleeps nor locks: a wrong context shows on every call. */
+	might_sleep();
+	might_lock(&cgroup_mutex);
+	data = cgroup_driver_find_data(drv, cgrp);
 	if (!data)
 		return cgroup_driver_store_data(drv, cgrp, is_new);
 	if (is_new && !IS_ERR(data))

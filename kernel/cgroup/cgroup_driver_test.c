@@ -16,22 +16,24 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
+#include "cgroup-internal.h"
+
 struct test_data {
 	struct cgroup_driver_data base;
-	struct kunit *test;
+	struct test_driver *td;
 	int value;
 };
 
-/* What the test driver's functions saw; one per test. */
+/* What the test driver's functions saw: the context of its registrations. */
 struct test_driver {
 	struct cgroup_driver_funcs funcs;
 	struct kunit *test;
 	int allocs;
 	int frees;
 	struct cgroup_driver_data *(*result)(struct test_driver *td);
+	/* For the nested release: the registration, and the one after it. */
+	struct cgroup_driver *released, *taker;
 };
-
-static struct test_driver *current_driver;
 
 static struct cgroup_driver_data *test_alloc(struct test_driver *td)
 {
@@ -39,13 +41,13 @@ static struct cgroup_driver_data *test_alloc(struct test_driver *td)
 
 	if (!data)
 		return ERR_PTR(-ENOMEM);
-	data->test = td->test;
+	data->td = td;
 	return &data->base;
 }
 
 static struct cgroup_driver_data *test_alloc_data(struct cgroup_driver *drv)
 {
-	struct test_driver *td = current_driver;
+	struct test_driver *td = cgroup_driver_priv(drv);
 
 	/*
 	 * Called with no core lock held: sleeping is allowed. Once an earlier
@@ -61,8 +63,10 @@ static struct cgroup_driver_data *test_alloc_data(struct cgroup_driver *drv)
 
 static void test_free_data(struct cgroup_driver_data *data)
 {
-	current_driver->frees++;
-	kfree(container_of(data, struct test_data, base));
+	struct test_data *d = container_of(data, struct test_data, base);
+
+	d->td->frees++;
+	kfree(d);
 }
 
 static struct test_driver *test_driver_new(struct kunit *test, bool with_free)
@@ -74,14 +78,13 @@ static struct test_driver *test_driver_new(struct kunit *test, bool with_free)
 	td->funcs.alloc_data = test_alloc_data;
 	if (with_free)
 		td->funcs.free_data = test_free_data;
-	current_driver = td;
 	return td;
 }
 
 static struct cgroup_driver *test_register(struct kunit *test,
 					   struct test_driver *td)
 {
-	struct cgroup_driver *drv = cgroup_driver_init(&td->funcs);
+	struct cgroup_driver *drv = cgroup_driver_init_priv(&td->funcs, td);
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, drv);
 	return drv;
@@ -242,13 +245,16 @@ static void registrations_are_isolated(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, td->allocs, 2);
 }
 
+#define CHURN_ROUNDS 3
+
 static void many_registrations_share_a_table(struct kunit *test)
 {
 	struct test_driver *td = test_driver_new(test, true);
 	struct cgroup_driver *drv[40], *again[ARRAY_SIZE(drv) / 2];
 	struct cgroup_driver_data *data[ARRAY_SIZE(drv)];
+	int i, j, round;
 	bool is_new;
-	int i, j;
+	size_t len;
 
 	/* The root's table grows, copied, as higher indexes store objects. */
 	for (i = 0; i < ARRAY_SIZE(drv); i++) {
@@ -258,25 +264,78 @@ static void many_registrations_share_a_table(struct kunit *test)
 	}
 	for (i = 0; i < ARRAY_SIZE(drv); i++)
 		KUNIT_EXPECT_PTR_EQ(test, cgroup_driver_find_data(drv[i], root()), data[i]);
+	len = cgroup_driver_table_len(root());
 	for (i = 0; i < ARRAY_SIZE(drv); i += 2)
 		cgroup_driver_release(drv[i]);
-	/* New registrations take the freed indexes, whose slots are empty. */
-	for (j = 0; j < ARRAY_SIZE(again); j++) {
-		again[j] = test_register(test, td);
-		KUNIT_EXPECT_NULL(test, cgroup_driver_find_data(again[j], root()));
-		KUNIT_EXPECT_NOT_ERR_OR_NULL(test, cgroup_driver_get_data(again[j], root(),
-									  &is_new));
-		KUNIT_EXPECT_TRUE(test, is_new);
+	/*
+	 * New registrations take the freed indexes, whose slots are empty, round
+	 * after round: the table does not grow, as it would by half the
+	 * registrations a round if indexes were not reused.
+	 */
+	for (round = 0; round < CHURN_ROUNDS; round++) {
+		for (j = 0; j < ARRAY_SIZE(again); j++) {
+			again[j] = test_register(test, td);
+			KUNIT_EXPECT_NULL(test, cgroup_driver_find_data(again[j], root()));
+			KUNIT_EXPECT_NOT_ERR_OR_NULL(test,
+						     cgroup_driver_get_data(again[j], root(),
+									    &is_new));
+			KUNIT_EXPECT_TRUE(test, is_new);
+		}
+		for (j = 0; j < ARRAY_SIZE(again); j++)
+			cgroup_driver_release(again[j]);
 	}
+	KUNIT_EXPECT_EQ(test, cgroup_driver_table_len(root()), len);
 	for (i = 1; i < ARRAY_SIZE(drv); i += 2)
 		KUNIT_EXPECT_PTR_EQ(test, cgroup_driver_get_data(drv[i], root(), NULL),
 				    data[i]);
 	for (i = 1; i < ARRAY_SIZE(drv); i += 2)
 		cgroup_driver_release(drv[i]);
-	for (j = 0; j < ARRAY_SIZE(again); j++)
-		cgroup_driver_release(again[j]);
-	KUNIT_EXPECT_EQ(test, td->allocs, ARRAY_SIZE(drv) + ARRAY_SIZE(again));
-	KUNIT_EXPECT_EQ(test, td->frees, ARRAY_SIZE(drv) + ARRAY_SIZE(again));
+	KUNIT_EXPECT_EQ(test, td->allocs,
+			ARRAY_SIZE(drv) + CHURN_ROUNDS * ARRAY_SIZE(again));
+	KUNIT_EXPECT_EQ(test, td->frees,
+			ARRAY_SIZE(drv) + CHURN_ROUNDS * ARRAY_SIZE(again));
+}
+
+/*
+ * The last free_data of a release registers a driver, which takes the index
+ * that the release gave back, and releases the registration again, as a
+ * device's last put would: the nested release must give nothing back a
+ * second time, or the next registration would share the index.
+ */
+static void free_then_release_again(struct cgroup_driver_data *data)
+{
+	struct test_data *d = container_of(data, struct test_data, base);
+	struct test_driver *td = d->td;
+
+	kfree(d);
+	if (td->frees++)
+		return;
+	td->taker = cgroup_driver_init_priv(&td->funcs, td);
+	cgroup_driver_release(td->released);
+}
+
+static void nested_release_gives_the_index_back_once(struct kunit *test)
+{
+	struct test_driver *td = test_driver_new(test, false);
+	struct cgroup_driver_data *mine, *theirs;
+	struct cgroup_driver *other;
+
+	td->funcs.free_data = free_then_release_again;
+	td->released = test_register(test, td);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, cgroup_driver_get_data(td->released, root(), NULL));
+	cgroup_driver_release(td->released);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, td->taker);
+	KUNIT_EXPECT_EQ(test, td->frees, 1);
+	other = test_register(test, td);
+	mine = cgroup_driver_get_data(td->taker, root(), NULL);
+	theirs = cgroup_driver_get_data(other, root(), NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mine);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, theirs);
+	KUNIT_EXPECT_PTR_EQ(test, cgroup_driver_find_data(td->taker, root()), mine);
+	KUNIT_EXPECT_PTR_EQ(test, cgroup_driver_find_data(other, root()), theirs);
+	cgroup_driver_release(other);
+	cgroup_driver_release(td->taker);
+	KUNIT_EXPECT_EQ(test, td->frees, 3);
 }
 
 static struct cgroup_driver_data *alloc_null(struct test_driver *td)
@@ -352,6 +411,7 @@ static struct kunit_case cgroup_driver_cases[] = {
 	KUNIT_CASE(find_data_never_allocates),
 	KUNIT_CASE(registrations_are_isolated),
 	KUNIT_CASE(many_registrations_share_a_table),
+	KUNIT_CASE(nested_release_gives_the_index_back_once),
 	KUNIT_CASE(alloc_null_is_enomem),
 	KUNIT_CASE(alloc_error_is_passed_on),
 	KUNIT_CASE(release_kvfrees_without_free_data),

@@ -2,6 +2,9 @@
 
 #include <linux/cgroup.h>
 
+/* <linux/cgroup.h> declares these only with cgroups. */
+#ifdef CONFIG_CGROUPS
+
 void rust_helper_cgroup_get(struct cgroup *cgrp)
 {
 	cgroup_get(cgrp);
@@ -31,3 +34,5 @@ struct cgroup *rust_helper_cgroup_parent(struct cgroup *cgrp)
 {
 	return cgroup_parent(cgrp);
 }
+
+#endif /* CONFIG_CGROUPS */

@@ -32,9 +32,12 @@
 
 #define DRIVER_NAME "cgroup_gpu"
 
+/* Platform device ids are ints; a bound also keeps devices + 1 from wrapping. */
+#define CGPU_MAX_DEVICES 64
+
 static unsigned int devices = 2;
 module_param(devices, uint, 0444);
-MODULE_PARM_DESC(devices, "Number of devices to create (default: 2)");
+MODULE_PARM_DESC(devices, "Number of devices to create (default: 2, at most 64)");
 
 struct cgpu_device {
 	struct drm_device drm;
@@ -92,6 +95,7 @@ static struct cgroup_driver_data *cgpu_alloc_data(struct cgroup_driver *drv)
 		return ERR_PTR(-ENOMEM);
 	for (i = 0; i < CGPU_PARAMS; i++)
 		atomic_set(&cg->values[i], CGPU_UNSET);
+	cg->cdev = cgroup_driver_priv(drv);
 	INIT_LIST_HEAD(&cg->node);
 	return &cg->base;
 }
@@ -100,18 +104,17 @@ static void cgpu_free_data(struct cgroup_driver_data *data)
 {
 	struct cgpu_cgroup *cg = to_cgpu_cgroup(data);
 
-	/* Objects that lost a race were never listed. */
-	if (cg->cdev) {
-		mutex_lock(&cg->cdev->data_lock);
-		list_del(&cg->node);
-		mutex_unlock(&cg->cdev->data_lock);
-	}
+	/* Objects that lost a race were never listed: list_del_init() is a no-op. */
+	mutex_lock(&cg->cdev->data_lock);
+	list_del_init(&cg->node);
+	mutex_unlock(&cg->cdev->data_lock);
 	kfree(cg);
 }
 
-static struct cgroup_driver_funcs cgpu_cgroup_funcs = {
+static const struct cgroup_driver_funcs cgpu_cgroup_funcs = {
 	.alloc_data = cgpu_alloc_data,
 	.free_data = cgpu_free_data,
+	.owner = THIS_MODULE,
 };
 
 static struct cgpu_cgroup *cgpu_get(struct cgpu_device *cdev,
@@ -128,7 +131,6 @@ static struct cgpu_cgroup *cgpu_get(struct cgpu_device *cdev,
 	if (is_new) {
 		cg->cgroup_id = cgroup_id(cgrp);
 		mutex_lock(&cdev->data_lock);
-		cg->cdev = cdev;
 		list_add_tail(&cg->node, &cdev->data);
 		mutex_unlock(&cdev->data_lock);
 	}
@@ -438,7 +440,7 @@ static int cgpu_probe(struct platform_device *pdev)
 	INIT_LIST_HEAD(&cdev->data);
 
 	/* One registration per device: devices never share cgroup data. */
-	cdev->cgdrv = cgroup_driver_init(&cgpu_cgroup_funcs);
+	cdev->cgdrv = cgroup_driver_init_priv(&cgpu_cgroup_funcs, cdev);
 	if (IS_ERR(cdev->cgdrv))
 		return PTR_ERR(cdev->cgdrv);
 	drm_debugfs_add_files(&cdev->drm, cgpu_debugfs_list,
@@ -483,6 +485,8 @@ static int __init cgpu_init(void)
 	unsigned int i;
 	int ret;
 
+	if (devices > CGPU_MAX_DEVICES)
+		return -EINVAL;
 	ret = platform_driver_register(&cgpu_platform_driver);
 	if (ret)
 		return ret;

@@ -12,9 +12,10 @@
  * Values are hierarchical, like cpu.uclamp.max or memory.max. The root
  * cgroup has none. A cgroup either has its own value or is unset; unset is
  * not 0. Its effective value is its parent's effective value if it is unset,
- * its own value if it is a top-level cgroup (only CAP_SYS_ADMIN may set one
- * of those, see below), and otherwise the lower of its own value and its
- * parent's effective value. Where nothing is set, the effective value is 0.
+ * its own value if it is a top-level cgroup (whoever may write the root
+ * cgroup's directory may set one of those, see below), and otherwise the
+ * lower of its own value and its parent's effective value. Where nothing is
+ * set, the effective value is 0.
  * So a delegatee may lower its subtree, or spread it below what it was
  * given, but never rise above that, however many children it creates.
  *

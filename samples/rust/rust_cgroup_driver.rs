@@ -39,7 +39,7 @@ module_param_uint!(
     DEVICES,
     "devices",
     2,
-    "Number of devices to create (default: 2)"
+    "Number of devices to create (default: 2, at most 64)"
 );
 
 const PRIORITY_MIN: i32 = -1023;
@@ -51,6 +51,8 @@ const PARAM_EFFECTIVE: u32 = 1 << 1;
 const PARAM_IS_SET: u32 = 1 << 2;
 const DISPBOOST_MAX: i32 = 100;
 const MAX_CONTEXTS: usize = 1024;
+/// The most devices, as the DRM sample allows.
+const MAX_DEVICES: u32 = 64;
 
 /// `struct cgroup_gpu_param`.
 #[repr(C)]
@@ -99,7 +101,9 @@ struct Settings {
 }
 
 impl CgroupData for Settings {
-    fn new() -> impl PinInit<Self, Error> {
+    type Context = ();
+
+    fn new(_: &()) -> impl PinInit<Self, Error> {
         Settings {
             priority_offset: AtomicI32::new(UNSET),
             dispboost: AtomicI32::new(UNSET),
@@ -317,12 +321,15 @@ struct RustCgroupGpu {
 }
 
 impl kernel::Module for RustCgroupGpu {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        if DEVICES.get() > MAX_DEVICES {
+            return Err(EINVAL);
+        }
         let mut devices = KVec::new();
         for index in 0..DEVICES.get() {
             let device = Arc::new(
                 Device {
-                    settings: Registration::new()?,
+                    settings: Registration::new(module, ())?,
                 },
                 GFP_KERNEL,
             )?;

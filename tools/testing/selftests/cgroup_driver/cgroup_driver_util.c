@@ -52,16 +52,44 @@ int load_module(const char *path, const char *params)
 }
 
 /*
- * Loads sample @module, with two devices, from $CGDRV_SAMPLES (the directory
- * of the samples' .ko files) or the current directory; 0 or a negative errno.
+ * Loads sample @module with @params from $CGDRV_SAMPLES (the directory of
+ * the samples' .ko files) or the current directory; 0 or a negative errno.
  */
-int load_sample(const char *module)
+int load_sample_with(const char *module, const char *params)
 {
 	const char *dir = getenv("CGDRV_SAMPLES");
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/%s.ko", dir ? dir : ".", module);
-	return load_module(path, "devices=2");
+	return load_module(path, params);
+}
+
+/* Loads sample @module with two devices. */
+int load_sample(const char *module)
+{
+	return load_sample_with(module, "devices=2");
+}
+
+/* Loads module @name of test_module/, where $CGDRV_KSELFTEST_MODULE is. */
+int load_test_module(const char *name)
+{
+	const char *path = getenv("CGDRV_KSELFTEST_MODULE");
+	const char *slash = path ? strrchr(path, '/') : NULL;
+	char ko[PATH_MAX];
+
+	if (slash)
+		snprintf(ko, sizeof(ko), "%.*s%s.ko", (int)(slash + 1 - path), path, name);
+	else
+		snprintf(ko, sizeof(ko), "test_module/%s.ko", name);
+	return load_module(ko, "");
+}
+
+/* The test module, and the module it needs, which stays loaded. */
+int load_kselftest(void)
+{
+	int ret = load_test_module(KSELFTEST_SHARED);
+
+	return ret && ret != -EEXIST ? ret : load_test_module(KSELFTEST);
 }
 
 int unload_module(const char *name)

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <time.h>
 
+#define KSELFTEST "cgroup_driver_kselftest"
+#define KSELFTEST_SHARED "cgroup_driver_kselftest_shared"
 #define CORE_REGISTRATIONS "/sys/kernel/debug/cgroup_driver/registrations"
 #define CORE_RELEASE_MAX_HOLD "/sys/kernel/debug/cgroup_driver/release_max_hold_ns"
 
@@ -30,7 +32,10 @@ bool past(const struct timespec *deadline);
 int write_file(const char *path, const char *text);
 long read_number(const char *path, const char *format);
 int load_module(const char *path, const char *params);
+int load_sample_with(const char *module, const char *params);
 int load_sample(const char *module);
+int load_test_module(const char *name);
+int load_kselftest(void);
 int unload_module(const char *name);
 long core_objects(const char *owner);
 bool wait_core_objects(const char *owner, long objects);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -24,7 +25,13 @@
 #include "../cgroup/cgroup_util.h"
 #include "cgroup_driver_util.h"
 
-#define MODULE_NAME "cgroup_driver_kselftest"
+#define MODULE_NAME KSELFTEST
+#define SHARED_NAME KSELFTEST_SHARED
+#define RFC_NAME "cgroup_driver_rfc"
+#define RUST_NAME "rust_cgroup_driver_kselftest"
+#define RUST_DEV "/dev/cgroup_driver_rust_kselftest"
+#define RUST_CYCLE _IO('c', 1)
+#define RUST_DROPPED _IO('c', 2)
 #define DEBUGFS "/sys/kernel/debug/"
 #define CONTROL DEBUGFS MODULE_NAME "/control"
 #define STATS DEBUGFS MODULE_NAME "/stats"
@@ -32,13 +39,12 @@
 /* What the test module counted: see its stats file. */
 struct stats {
 	int allocs, frees, news, live, by_release, by_cgroup, doubles;
+	int devs_freed, dangling, busy;
 };
 
 static int load(void)
 {
-	const char *path = getenv("CGDRV_KSELFTEST_MODULE");
-
-	return load_module(path ? path : "test_module/" MODULE_NAME ".ko", "");
+	return load_kselftest();
 }
 
 static int unload(void)
@@ -66,13 +72,14 @@ static int control(const char *fmt, ...)
 
 static struct stats read_stats(void)
 {
-	struct stats s = { -1, -1, -1, -1, -1, -1, -1 };
+	struct stats s = { -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 };
 	FILE *f = fopen(STATS, "r");
 
 	if (f) {
-		if (fscanf(f, "allocs %d frees %d new %d live %d release %d cgroup %d double %d",
+		if (fscanf(f, "allocs %d frees %d new %d live %d release %d cgroup %d double %d devfree %d dangling %d busy %d",
 			   &s.allocs, &s.frees, &s.news, &s.live, &s.by_release,
-			   &s.by_cgroup, &s.doubles) != 7)
+			   &s.by_cgroup, &s.doubles, &s.devs_freed, &s.dangling,
+			   &s.busy) != 10)
 			s.allocs = -1;
 		fclose(f);
 	}
@@ -465,6 +472,8 @@ TEST_F_TIMEOUT(core, release_races_cgroup_removal, 600)
 	EXPECT_EQ(n + 1, s.allocs);
 	EXPECT_EQ(n + 1, s.frees);
 	EXPECT_EQ(0, s.doubles);
+	/* Neither path hands an object back with its cgroup pointer set. */
+	EXPECT_EQ(0, s.dangling);
 }
 
 /*
@@ -570,6 +579,231 @@ TEST_F(core, leaked_registration_released_when_module_goes)
 	EXPECT_EQ(0, load());
 	EXPECT_EQ(0, control("register"));
 	EXPECT_EQ(0, objects());
+}
+
+/*
+ * The cgroup free path has taken an object and is in its free_data, which
+ * sleeps, when the registration is released: the release must wait for it
+ * (the module answers EBUSY if a free_data still runs after it returned).
+ */
+TEST_F(core, release_waits_for_the_free_path)
+{
+	struct stats s;
+
+	ASSERT_EQ(0, child_with_data(self->fd, "child"));
+	ASSERT_EQ(0, control("slow 2000"));
+	ASSERT_EQ(0, unlinkat(self->fd, "child", AT_REMOVEDIR));
+	ASSERT_TRUE(wait_until(read_stats().busy == 1));
+	EXPECT_EQ(0, release());
+	s = read_stats();
+	EXPECT_EQ(0, s.busy);
+	EXPECT_EQ(1, s.frees);
+	EXPECT_EQ(1, s.by_cgroup);
+	EXPECT_EQ(-1, objects());
+	EXPECT_EQ(0, control("slow 0"));
+}
+
+/*
+ * Devices whose objects hold references on them, as a DRM driver's objects
+ * hold drm_dev_get(): the last object's free_data drops the last reference,
+ * which releases the device's registration from inside that free_data.
+ */
+
+/* Device 0 pins itself; its objects live on "child". */
+static int pinned_device_with_data(int dir, int *child)
+{
+	if (control("dev 0 0") || mkdirat(dir, "child", 0755))
+		return -1;
+	*child = openat(dir, "child", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*child < 0 || control("dev-get 0 %d", *child))
+		return -1;
+	return 0;
+}
+
+/* On the cgroup free workqueue: it must not wait for its own callback. */
+TEST_F_TIMEOUT(core, release_from_free_data_on_cgroup_free, 120)
+{
+	struct stats s;
+	int child;
+
+	ASSERT_EQ(0, pinned_device_with_data(self->fd, &child));
+	close(child);
+	ASSERT_EQ(0, control("dev-put 0"));
+	EXPECT_EQ(0, read_stats().devs_freed);
+	ASSERT_EQ(0, unlinkat(self->fd, "child", AT_REMOVEDIR));
+	ASSERT_TRUE(wait_until(read_stats().devs_freed == 1));
+	s = read_stats();
+	EXPECT_EQ(1, s.by_cgroup);
+	EXPECT_EQ(0, s.doubles);
+	EXPECT_EQ(0, s.dangling);
+	/* Two new registrations on the same cgroup each keep their own. */
+	ASSERT_EQ(0, control("dev 1 -1"));
+	ASSERT_EQ(0, control("dev 2 -1"));
+	ASSERT_EQ(0, get_data(self->fd));
+	ASSERT_EQ(0, control("dev-get 1 %d", self->fd));
+	ASSERT_EQ(0, control("dev-get 2 %d", self->fd));
+	EXPECT_EQ(3, objects());
+	EXPECT_EQ(0, control("dev-put 1"));
+	/* Device 2's object is still where a lookup finds it. */
+	s = read_stats();
+	EXPECT_EQ(0, control("dev-get 2 %d", self->fd));
+	EXPECT_EQ(s.allocs, read_stats().allocs);
+	EXPECT_EQ(0, control("dev-put 2"));
+	EXPECT_EQ(3, read_stats().devs_freed);
+}
+
+/* From inside cgroup_driver_release() of the same registration. */
+TEST_F(core, release_from_free_data_in_release)
+{
+	struct stats s;
+	int child;
+
+	ASSERT_EQ(0, pinned_device_with_data(self->fd, &child));
+	ASSERT_EQ(0, control("dev-get 0 %d", self->fd));
+	close(child);
+	EXPECT_EQ(2, objects());
+	ASSERT_EQ(0, control("dev-release 0"));
+	s = read_stats();
+	EXPECT_EQ(1, s.devs_freed);
+	EXPECT_EQ(2, s.frees);
+	EXPECT_EQ(0, s.doubles);
+	EXPECT_EQ(0, s.dangling);
+	EXPECT_EQ(0, objects());
+	EXPECT_EQ(0, unlinkat(self->fd, "child", AT_REMOVEDIR));
+}
+
+/*
+ * Device 1's objects pin device 0, which has an object on the same cgroup
+ * in a later slot: the cgroup free path hands device 1's object back, whose
+ * free_data releases device 0 while device 0's object is still in the
+ * cgroup's table. The release must take it, not wait for it.
+ */
+TEST_F_TIMEOUT(core, release_of_another_registration_from_free_data, 120)
+{
+	struct stats s;
+	int child;
+
+	/*
+	 * Device 1 takes the index below device 0's: the one that device 2
+	 * held, which device 2, freed with no objects, gives back.
+	 */
+	ASSERT_EQ(0, release());
+	ASSERT_EQ(0, control("dev 2 -1"));
+	ASSERT_EQ(0, control("dev 0 -1"));
+	ASSERT_EQ(0, control("dev-put 2"));
+	ASSERT_EQ(1, read_stats().devs_freed);
+	ASSERT_EQ(0, control("dev 1 0"));
+	ASSERT_EQ(0, mkdirat(self->fd, "child", 0755));
+	child = openat(self->fd, "child", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_LE(0, child);
+	ASSERT_EQ(0, control("dev-get 0 %d", child));
+	ASSERT_EQ(0, control("dev-get 1 %d", child));
+	close(child);
+	ASSERT_EQ(0, control("dev-put 0"));
+	ASSERT_EQ(0, unlinkat(self->fd, "child", AT_REMOVEDIR));
+	ASSERT_TRUE(wait_until(read_stats().devs_freed == 2));
+	s = read_stats();
+	EXPECT_EQ(2, s.frees);
+	EXPECT_EQ(2, s.by_cgroup);
+	EXPECT_EQ(0, s.doubles);
+	EXPECT_EQ(0, s.dangling);
+	EXPECT_EQ(0, control("dev-put 1"));
+	EXPECT_EQ(3, read_stats().devs_freed);
+	EXPECT_EQ(-1, objects());
+}
+
+/*
+ * The module goes with a device that only its objects keep: the core's
+ * cleanup releases its registration, whose last free_data releases it
+ * again, on the same thread (KASAN: nothing used after it is freed).
+ */
+TEST_F(core, release_from_free_data_when_module_goes)
+{
+	int kmsg = kmsg_open(), child;
+
+	ASSERT_LE(0, kmsg);
+	ASSERT_EQ(0, pinned_device_with_data(self->fd, &child));
+	close(child);
+	ASSERT_EQ(0, control("dev-put 0"));
+	ASSERT_EQ(0, unload());
+	EXPECT_EQ(-1, objects());
+	EXPECT_TRUE(kmsg_find(kmsg, LEFT "1 registration(s); released them"));
+	close(kmsg);
+	EXPECT_EQ(0, unlinkat(self->fd, "child", AT_REMOVEDIR));
+	EXPECT_EQ(0, load());
+}
+
+/*
+ * alloc_data lives in another module: the registration is still the test
+ * module's (.owner), released when it goes, and its cgroup's free later
+ * never calls into it.
+ */
+TEST_F(core, owner_not_alloc_data_decides_the_module)
+{
+	int kmsg = kmsg_open();
+
+	ASSERT_LE(0, kmsg);
+	ASSERT_EQ(0, release());
+	ASSERT_EQ(0, control("shared"));
+	ASSERT_EQ(0, child_with_data(self->fd, "child"));
+	EXPECT_EQ(1, objects());
+	EXPECT_EQ(-1, core_objects(SHARED_NAME));
+	ASSERT_EQ(0, control("leak"));
+	ASSERT_EQ(0, unload());
+	EXPECT_EQ(-1, objects());
+	EXPECT_EQ(-1, core_objects(SHARED_NAME));
+	EXPECT_TRUE(kmsg_find(kmsg, LEFT "1 registration(s); released them"));
+	close(kmsg);
+	EXPECT_EQ(0, unlinkat(self->fd, "child", AT_REMOVEDIR));
+	EXPECT_EQ(0, load());
+}
+
+/* A driver written against the RFC builds, registers, stores and releases. */
+TEST_F(core, rfc_driver_runs_unchanged)
+{
+	ASSERT_EQ(0, load_test_module(RFC_NAME));
+	EXPECT_EQ(-1, core_objects(RFC_NAME));
+	EXPECT_EQ(0, unload_module(RFC_NAME));
+}
+
+/*
+ * A Rust device whose data on a cgroup holds an Arc of it, while it owns the
+ * data's Registration: safe code, a cycle. Freeing the cgroup drops the
+ * data, whose drop drops the device and with it the registration, from
+ * inside the core's hand-back on the cgroup free workqueue. A cycle on a
+ * live cgroup goes when the module does.
+ */
+TEST_F_TIMEOUT(core, rust_arc_cycle_through_cgroup_data, 120)
+{
+	int kmsg = kmsg_open(), dev, child;
+
+	ASSERT_LE(0, kmsg);
+	ASSERT_EQ(0, load_test_module(RUST_NAME));
+	dev = open(RUST_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, mkdirat(self->fd, "child", 0755));
+	child = openat(self->fd, "child", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_LE(0, child);
+	ASSERT_EQ(0, ioctl(dev, RUST_CYCLE, child));
+	close(child);
+	EXPECT_EQ(0, ioctl(dev, RUST_DROPPED));
+	EXPECT_EQ(1, core_objects(RUST_NAME));
+	ASSERT_EQ(0, unlinkat(self->fd, "child", AT_REMOVEDIR));
+	EXPECT_TRUE(wait_until(ioctl(dev, RUST_DROPPED) == 1));
+	/* The device counts its drop before its registration goes. */
+	EXPECT_TRUE(wait_core_objects(RUST_NAME, -1));
+
+	ASSERT_EQ(0, mkdirat(self->fd, "child", 0755));
+	child = openat(self->fd, "child", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_LE(0, child);
+	ASSERT_EQ(0, ioctl(dev, RUST_CYCLE, child));
+	close(child);
+	close(dev);
+	EXPECT_EQ(0, unload_module(RUST_NAME));
+	EXPECT_EQ(-1, core_objects(RUST_NAME));
+	EXPECT_TRUE(kmsg_find(kmsg, "module " RUST_NAME " left 1 registration(s)"));
+	close(kmsg);
+	EXPECT_EQ(0, unlinkat(self->fd, "child", AT_REMOVEDIR));
 }
 
 TEST_HARNESS_MAIN

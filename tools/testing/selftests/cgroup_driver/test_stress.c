@@ -32,7 +32,6 @@
 #include "../cgroup/cgroup_util.h"
 #include "cgroup_driver_util.h"
 
-#define KSELFTEST "cgroup_driver_kselftest"
 #define CONTROL "/sys/kernel/debug/" KSELFTEST "/control"
 #define FAILSLAB "/sys/kernel/debug/failslab/"
 #define FAIL_PAGE "/sys/kernel/debug/fail_page_alloc/"
@@ -333,7 +332,6 @@ FIXTURE_TEARDOWN(stress)
 TEST_F_TIMEOUT(stress, with_fault_injection, 3600)
 {
 	const char *env = getenv("CGDRV_STRESS_SEC");
-	const char *module = getenv("CGDRV_KSELFTEST_MODULE");
 	int seconds = env ? atoi(env) : 60, i, status, n = 0;
 	char root[PATH_MAX], *parent, before[4096], after[4096];
 	pid_t pids[WORKERS + 2];
@@ -354,7 +352,7 @@ TEST_F_TIMEOUT(stress, with_fault_injection, 3600)
 	ASSERT_EQ(0, core_registrations(before, sizeof(before)));
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(0, load_sample(samples[i]));
-	ASSERT_EQ(0, load_module(module ? module : "test_module/" KSELFTEST ".ko", ""));
+	ASSERT_EQ(0, load_kselftest());
 	ASSERT_EQ(0, faulty_control("register"));
 	parent = cg_name(root, "cgroup_driver_stress");
 	ASSERT_NE(NULL, parent);

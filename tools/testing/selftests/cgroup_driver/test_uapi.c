@@ -715,6 +715,20 @@ TEST_F(uapi, ioctl_number_is_checked_whole)
 	EXPECT_EQ(0, ioctl(self->dev[0], DRM_IOCTL_CGROUP_GPU_SETPARAM, &p));
 }
 
+/* At most 64 devices: a count near UINT_MAX must not wrap an allocation. */
+TEST_F(uapi, device_count_is_bounded)
+{
+	close(self->dev[0]);
+	close(self->dev[1]);
+	self->dev[0] = -1;
+	self->dev[1] = -1;
+	ASSERT_EQ(0, unload_module(variant->module));
+	EXPECT_EQ(-EINVAL, load_sample_with(variant->module, "devices=4294967295"));
+	EXPECT_EQ(-EINVAL, load_sample_with(variant->module, "devices=65"));
+	EXPECT_EQ(0, load_sample_with(variant->module, "devices=4"));
+	EXPECT_EQ(0, unload_module(variant->module));
+}
+
 TEST_F(uapi, contexts_per_file_are_bounded)
 {
 	int i;

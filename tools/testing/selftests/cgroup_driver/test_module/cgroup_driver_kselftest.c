@@ -7,7 +7,8 @@
  * /sys/kernel/debug/cgroup_driver_kselftest/control takes one command per
  * write; the cgroup is a directory fd of the writing process:
  *   register            cgroup_driver_init()
- *   release             cgroup_driver_release()
+ *   release             cgroup_driver_release(); EBUSY if a free_data of
+ *                       another thread is still running when it returns
  *   leak                forget the registration, as a buggy driver or a
  *                       mem::forget() in Rust would: the core must release
  *                       it when the module goes
@@ -17,24 +18,45 @@
  *   hold FD             keep a reference on the cgroup, which outlives rmdir
  *   get-held            cgroup_driver_get_data() on the held cgroup
  *   put                 drop that reference
+ *   slow MSECS          free_data on a workqueue (the cgroup free path)
+ *                       sleeps MSECS first, so that a release meets it
  *   rcu FD MSECS        for MSECS, a kthread per CPU looks up our object on
  *                       the cgroup while this thread registers 32 more
  *                       drivers, gives each an object on it and releases
- *                       them: lookups walk through objects being freed.
- *                       Each round, a reader on another CPU holds one of
- *                       those objects in an RCU read-side critical section
- *                       while they are released: it must not be freed
- *                       before the reader leaves it
+ *                       them: lookups read the cgroup's table while other
+ *                       registrations' slots fill and empty. Each round, a
+ *                       reader on another CPU that found one of those
+ *                       objects before its release began holds it in its
+ *                       RCU read-side critical section while it is
+ *                       released, as the API allows: it must not be freed
+ *                       before the reader leaves the section
  *   grow FD             a reader on another CPU holds the cgroup's table in
  *                       an RCU read-side critical section while more
  *                       drivers store objects on the cgroup until the table
  *                       is replaced by a bigger one; then it reads the old
  *                       table, which must not have been freed (KASAN)
- *   miss-cpus-locked FD a miss under cpus_read_lock(), a lock order that
+ *   hit-cpus-locked FD  a hit under cpus_read_lock(), a lock order that
  *                       lockdep must report (cgroup_mutex nests outside it)
+ *                       though the hit takes no lock
+ *   hit-atomic FD       a hit with preemption off, which DEBUG_ATOMIC_SLEEP
+ *                       must report though the hit does not sleep
+ *   shared              register with an alloc_data of another module
+ *                       (cgroup_driver_kselftest_shared) as the current
+ *                       registration; THIS_MODULE owns it
+ * Devices whose objects hold references, as a DRM driver's objects hold
+ * drm_dev_get(): device N (0 to 3) releases its registration when its last
+ * reference goes, from inside the free_data that dropped it:
+ *   dev N PIN           create device N, whose objects pin device PIN (N
+ *                       itself, another, or -1 for none)
+ *   dev-get N FD        cgroup_driver_get_data() of device N
+ *   dev-put N           drop our reference on device N
+ *   dev-release N       drop it and release device N's registration, which
+ *                       its objects keep from being released before
  * and .../stats reads the counters: "allocs N frees N new N live N release N
- * cgroup N double N": the frees that cgroup_driver_release() and the cgroup
- * free path made, and objects freed more than once (by object id).
+ * cgroup N double N devfree N dangling N busy N": the frees that
+ * cgroup_driver_release() and the cgroup free path made, objects freed more
+ * than once (by object id), devices freed, objects handed back with their
+ * cgroup pointer set, and free_data calls running.
  */
 #include <linux/atomic.h>
 #include <linux/bitops.h>
@@ -44,6 +66,7 @@
 #include <linux/cpu.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
+#include <linux/kref.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -57,10 +80,20 @@
 /* Objects with an id below this are checked for being freed twice. */
 #define TRACKED_IDS BIT(20)
 
-struct kselftest_data {
-	struct cgroup_driver_data base;
-	unsigned int id;
+#include "cgroup_driver_kselftest_shared.h"
+
+#define DEVICES 4
+
+struct kdev {
+	struct kref ref;
+	struct cgroup_driver *drv;
+	/* The device that this one's objects hold a reference on, or NULL. */
+	struct kdev *pinned;
 };
+
+static struct kdev *devs[DEVICES];
+static atomic_t devs_freed, dangling, freeing;
+static unsigned int free_delay_ms;
 
 static DEFINE_MUTEX(state_lock);
 static struct cgroup_driver *drv;
@@ -109,33 +142,128 @@ static struct cgroup_driver_data *kselftest_alloc_data(struct cgroup_driver *drv
 	return &data->base;
 }
 
+static void kdev_put(struct kdev *dev);
+
 static void kselftest_free_data(struct cgroup_driver_data *base)
 {
 	struct kselftest_data *data = container_of(base, struct kselftest_data, base);
+	struct kdev *pins = data->pins;
 
+	atomic_inc(&freeing);
+	if (current->flags & PF_WQ_WORKER && READ_ONCE(free_delay_ms))
+		msleep(READ_ONCE(free_delay_ms));
 	if (data->id < TRACKED_IDS && test_and_set_bit(data->id, freed_ids))
 		atomic_inc(&doubles);
+	if (base->cgrp)
+		atomic_inc(&dangling);
 	if (current == READ_ONCE(releaser))
 		atomic_inc(&by_release);
 	else if (current->flags & PF_WQ_WORKER)
 		atomic_inc(&by_cgroup);
 	atomic_inc(&frees);
 	kfree(data);
+	/* It may free the registration that this object belonged to. */
+	if (pins)
+		kdev_put(pins);
+	atomic_dec(&freeing);
 }
 
-static void release(struct cgroup_driver *drv)
+static int release(struct cgroup_driver *drv)
 {
 	WRITE_ONCE(releaser, current);
 	cgroup_driver_release(drv);
 	WRITE_ONCE(releaser, NULL);
+	/* No callback of ours may still run: the module could be gone. */
+	return atomic_read(&freeing) ? -EBUSY : 0;
 }
 
-static struct cgroup_driver_funcs kselftest_funcs = {
+static const struct cgroup_driver_funcs kselftest_funcs = {
 	.alloc_data = kselftest_alloc_data,
 	.free_data = kselftest_free_data,
+	.owner = THIS_MODULE,
 };
 
-static int get_data(struct cgroup *cgrp)
+/* alloc_data is another module's: only .owner names this one. */
+static const struct cgroup_driver_funcs shared_funcs = {
+	.alloc_data = kselftest_shared_alloc_data,
+	.free_data = kselftest_free_data,
+	.owner = THIS_MODULE,
+};
+
+static void kdev_free(struct kref *ref)
+{
+	struct kdev *dev = container_of(ref, struct kdev, ref);
+
+	cgroup_driver_release(dev->drv);
+	atomic_inc(&devs_freed);
+	kfree(dev);
+}
+
+static void kdev_put(struct kdev *dev)
+{
+	kref_put(&dev->ref, kdev_free);
+}
+
+static struct cgroup_driver_data *kdev_alloc_data(struct cgroup_driver *drv)
+{
+	struct kdev *dev = cgroup_driver_priv(drv);
+	struct cgroup_driver_data *base = kselftest_alloc_data(drv);
+
+	if (!IS_ERR_OR_NULL(base) && dev->pinned) {
+		container_of(base, struct kselftest_data, base)->pins = dev->pinned;
+		kref_get(&dev->pinned->ref);
+	}
+	return base;
+}
+
+static const struct cgroup_driver_funcs kdev_funcs = {
+	.alloc_data = kdev_alloc_data,
+	.free_data = kselftest_free_data,
+	.owner = THIS_MODULE,
+};
+
+static int kdev_create(unsigned int n, int pin)
+{
+	struct kdev *dev;
+
+	if (n >= DEVICES || devs[n] || pin >= DEVICES || (pin >= 0 && pin != n && !devs[pin]))
+		return -EINVAL;
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		return -ENOMEM;
+	kref_init(&dev->ref);
+	if (pin >= 0)
+		dev->pinned = pin == n ? dev : devs[pin];
+	dev->drv = cgroup_driver_init_priv(&kdev_funcs, dev);
+	if (IS_ERR(dev->drv)) {
+		int ret = PTR_ERR(dev->drv);
+
+		kfree(dev);
+		return ret;
+	}
+	devs[n] = dev;
+	return 0;
+}
+
+/* Drops our reference on device @n; its objects may keep it. */
+static int kdev_command(const char *verb, unsigned int n)
+{
+	struct kdev *dev = n < DEVICES ? devs[n] : NULL;
+	struct cgroup_driver *drv;
+
+	if (!dev)
+		return -ENOENT;
+	devs[n] = NULL;
+	drv = dev->drv;
+	if (!strcmp(verb, "dev-put")) {
+		kdev_put(dev);
+		return 0;
+	}
+	/* dev-release: freed already if no object held it. */
+	return kref_put(&dev->ref, kdev_free) ? 0 : release(drv);
+}
+
+static int get_data_of(struct cgroup_driver *drv, struct cgroup *cgrp)
 {
 	struct cgroup_driver_data *data;
 	bool is_new;
@@ -146,6 +274,11 @@ static int get_data(struct cgroup *cgrp)
 	if (is_new)
 		atomic_inc(&news);
 	return 0;
+}
+
+static int get_data(struct cgroup *cgrp)
+{
+	return get_data_of(drv, cgrp);
 }
 
 static int race_thread(void *arg)
@@ -215,10 +348,10 @@ static int rcu_reader(void *arg)
 }
 
 /*
- * A reader that holds an object of a registration being released, as a
- * lookup of another registration may hold a node of it: until the object is
- * freed, or for HOLD_MS, inside one RCU read-side critical section. The
- * object must outlive the section.
+ * A reader that found an object before its registration's release began and
+ * holds it, inside the same RCU read-side critical section, until the object
+ * is freed or for HOLD_MS: cgroup_driver_release() promises that the object
+ * outlives the section.
  */
 #define HOLD_MS 100
 
@@ -402,13 +535,28 @@ static int grow_under_reader(struct cgroup *cgrp)
 	return ret;
 }
 
-static int miss_cpus_locked(struct cgroup *cgrp)
+/* A hit where a miss would be wrong: only the debugging can tell. */
+static int hit_cpus_locked(struct cgroup *cgrp)
 {
-	int ret;
+	int ret = get_data(cgrp);
 
+	if (ret)
+		return ret;
 	cpus_read_lock();
 	ret = get_data(cgrp);
 	cpus_read_unlock();
+	return ret;
+}
+
+static int hit_atomic(struct cgroup *cgrp)
+{
+	int ret = get_data(cgrp);
+
+	if (ret)
+		return ret;
+	preempt_disable();
+	ret = get_data(cgrp);
+	preempt_enable();
 	return ret;
 }
 
@@ -419,6 +567,15 @@ static int with_cgroup_fd(const char *verb, const char *arg, unsigned int n)
 
 	if (kstrtoint(arg, 10, &fd))
 		return -EINVAL;
+	/* dev-get N FD: the fd follows the device. */
+	if (!strcmp(verb, "dev-get")) {
+		unsigned int dev = fd;
+
+		if (n > INT_MAX || dev >= DEVICES || !devs[dev])
+			return -ENOENT;
+		fd = n;
+		n = dev;
+	}
 	cgrp = cgroup_driver_cgroup_from_fd(fd, false);
 	if (IS_ERR(cgrp))
 		return PTR_ERR(cgrp);
@@ -429,14 +586,18 @@ static int with_cgroup_fd(const char *verb, const char *arg, unsigned int n)
 	}
 	if (!strcmp(verb, "get"))
 		ret = get_data(cgrp);
+	else if (!strcmp(verb, "dev-get"))
+		ret = get_data_of(devs[n]->drv, cgrp);
 	else if (!strcmp(verb, "race"))
 		ret = run_race(cgrp, n);
 	else if (!strcmp(verb, "rcu"))
 		ret = run_rcu_stress(cgrp, n);
 	else if (!strcmp(verb, "grow"))
 		ret = grow_under_reader(cgrp);
-	else if (!strcmp(verb, "miss-cpus-locked"))
-		ret = miss_cpus_locked(cgrp);
+	else if (!strcmp(verb, "hit-cpus-locked"))
+		ret = hit_cpus_locked(cgrp);
+	else if (!strcmp(verb, "hit-atomic"))
+		ret = hit_atomic(cgrp);
 	cgroup_put(cgrp);
 	return ret;
 }
@@ -446,14 +607,14 @@ static int run_command(char *cmd)
 	char *verb = strsep(&cmd, " ");
 	char *arg = strsep(&cmd, " ");
 	unsigned int n;
+	int ret;
 
-	if (!strcmp(verb, "register")) {
+	if (!strcmp(verb, "register") || !strcmp(verb, "shared")) {
 		if (drv)
 			return -EBUSY;
-		drv = cgroup_driver_init(&kselftest_funcs);
+		drv = cgroup_driver_init(strcmp(verb, "shared") ? &kselftest_funcs : &shared_funcs);
 		if (IS_ERR(drv)) {
-			int ret = PTR_ERR(drv);
-
+			ret = PTR_ERR(drv);
 			drv = NULL;
 			return ret;
 		}
@@ -462,11 +623,25 @@ static int run_command(char *cmd)
 	if (!strcmp(verb, "release") || !strcmp(verb, "leak")) {
 		if (!drv)
 			return -ENOENT;
-		if (!strcmp(verb, "release"))
-			release(drv);
+		ret = strcmp(verb, "release") ? 0 : release(drv);
 		drv = NULL;
+		return ret;
+	}
+	if (!strcmp(verb, "slow")) {
+		if (!arg || kstrtouint(arg, 10, &n))
+			return -EINVAL;
+		WRITE_ONCE(free_delay_ms, n);
 		return 0;
 	}
+	if (!strcmp(verb, "dev")) {
+		int pin;
+
+		if (!arg || !cmd || kstrtouint(arg, 10, &n) || kstrtoint(cmd, 10, &pin))
+			return -EINVAL;
+		return kdev_create(n, pin);
+	}
+	if (!strcmp(verb, "dev-put") || !strcmp(verb, "dev-release"))
+		return arg && !kstrtouint(arg, 10, &n) ? kdev_command(verb, n) : -EINVAL;
 	if (!strcmp(verb, "put")) {
 		if (!held)
 			return -ENOENT;
@@ -474,7 +649,7 @@ static int run_command(char *cmd)
 		held = NULL;
 		return 0;
 	}
-	if (!drv)
+	if (!drv && strcmp(verb, "dev-get"))
 		return -ENOENT;
 	if (!strcmp(verb, "get-held"))
 		return held ? get_data(held) : -ENOENT;
@@ -516,9 +691,11 @@ static int stats_show(struct seq_file *m, void *v)
 {
 	int a = atomic_read(&allocs), f = atomic_read(&frees);
 
-	seq_printf(m, "allocs %d frees %d new %d live %d release %d cgroup %d double %d\n",
+	seq_printf(m, "allocs %d frees %d new %d live %d release %d cgroup %d double %d devfree %d dangling %d busy %d\n",
 		   a, f, atomic_read(&news), a - f, atomic_read(&by_release),
-		   atomic_read(&by_cgroup), atomic_read(&doubles));
+		   atomic_read(&by_cgroup), atomic_read(&doubles),
+		   atomic_read(&devs_freed), atomic_read(&dangling),
+		   atomic_read(&freeing));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
@@ -533,7 +710,12 @@ static int __init kselftest_init(void)
 
 static void __exit kselftest_exit(void)
 {
+	unsigned int i;
+
 	debugfs_remove_recursive(dir);
+	for (i = 0; i < DEVICES; i++)
+		if (devs[i])
+			kdev_put(devs[i]);
 	/* Unloading with data still on cgroups is one of the tests. */
 	if (drv)
 		release(drv);
