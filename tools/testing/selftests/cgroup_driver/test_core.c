@@ -39,7 +39,7 @@
 /* What the test module counted: see its stats file. */
 struct stats {
 	int allocs, frees, news, live, by_release, by_cgroup, doubles;
-	int devs_freed, dangling, busy;
+	int devs_freed, dangling, busy, late;
 };
 
 static int load(void)
@@ -72,15 +72,15 @@ static int control(const char *fmt, ...)
 
 static struct stats read_stats(void)
 {
-	struct stats s = { -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 };
+	struct stats s = { -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 };
 	FILE *f = fopen(STATS, "r");
 
 	if (f) {
 		if (fscanf(f, "allocs %d frees %d new %d live %d release %d cgroup %d "
-			   "double %d devfree %d dangling %d busy %d",
+			   "double %d devfree %d dangling %d busy %d late %d",
 			   &s.allocs, &s.frees, &s.news, &s.live, &s.by_release,
 			   &s.by_cgroup, &s.doubles, &s.devs_freed, &s.dangling,
-			   &s.busy) != 10)
+			   &s.busy, &s.late) != 11)
 			s.allocs = -1;
 		fclose(f);
 	}
@@ -637,6 +637,8 @@ TEST_F_TIMEOUT(core, release_from_free_data_on_cgroup_free, 120)
 	EXPECT_EQ(1, s.by_cgroup);
 	EXPECT_EQ(0, s.doubles);
 	EXPECT_EQ(0, s.dangling);
+	/* No object of a device is handed back after its release returned. */
+	EXPECT_EQ(0, s.late);
 	/* Two new registrations on the same cgroup each keep their own. */
 	ASSERT_EQ(0, control("dev 1 -1"));
 	ASSERT_EQ(0, control("dev 2 -1"));
@@ -669,6 +671,8 @@ TEST_F(core, release_from_free_data_in_release)
 	EXPECT_EQ(2, s.frees);
 	EXPECT_EQ(0, s.doubles);
 	EXPECT_EQ(0, s.dangling);
+	/* No object of a device is handed back after its release returned. */
+	EXPECT_EQ(0, s.late);
 	EXPECT_EQ(0, objects());
 	EXPECT_EQ(0, unlinkat(self->fd, "child", AT_REMOVEDIR));
 }
@@ -708,6 +712,8 @@ TEST_F_TIMEOUT(core, release_of_another_registration_from_free_data, 120)
 	EXPECT_EQ(2, s.by_cgroup);
 	EXPECT_EQ(0, s.doubles);
 	EXPECT_EQ(0, s.dangling);
+	/* No object of a device is handed back after its release returned. */
+	EXPECT_EQ(0, s.late);
 	EXPECT_EQ(0, control("dev-put 1"));
 	EXPECT_EQ(3, read_stats().devs_freed);
 	EXPECT_EQ(-1, objects());

@@ -53,10 +53,11 @@
  *   dev-release N       drop it and release device N's registration, which
  *                       its objects keep from being released before
  * and .../stats reads the counters: "allocs N frees N new N live N release N
- * cgroup N double N devfree N dangling N busy N": the frees that
+ * cgroup N double N devfree N dangling N busy N late N": the frees that
  * cgroup_driver_release() and the cgroup free path made, objects freed more
  * than once (by object id), devices freed, objects handed back with their
- * cgroup pointer set, and free_data calls running.
+ * cgroup pointer set, free_data calls running, and objects handed back
+ * after their device's cgroup_driver_release() returned.
  */
 #include <linux/atomic.h>
 #include <linux/bitops.h>
@@ -83,16 +84,21 @@
 #include "cgroup_driver_kselftest_shared.h"
 
 #define DEVICES 4
+#define DEVICE_IDS 1024
 
 struct kdev {
 	struct kref ref;
+	/* 1 to DEVICE_IDS - 1; 0 for none, or once the ids ran out. */
+	unsigned int id;
 	struct cgroup_driver *drv;
 	/* The device that this one's objects hold a reference on, or NULL. */
 	struct kdev *pinned;
 };
 
 static struct kdev *devs[DEVICES];
-static atomic_t devs_freed, dangling, freeing;
+static atomic_t devs_freed, dangling, freeing, late, dev_ids;
+/* The devices whose release returned: their objects must all be freed. */
+static DECLARE_BITMAP(released_devs, DEVICE_IDS);
 static unsigned int free_delay_ms;
 
 static DEFINE_MUTEX(state_lock);
@@ -156,6 +162,8 @@ static void kselftest_free_data(struct cgroup_driver_data *base)
 		atomic_inc(&doubles);
 	if (base->cgrp)
 		atomic_inc(&dangling);
+	if (data->dev_id && test_bit(data->dev_id, released_devs))
+		atomic_inc(&late);
 	if (current == READ_ONCE(releaser))
 		atomic_inc(&by_release);
 	else if (current->flags & PF_WQ_WORKER)
@@ -195,6 +203,8 @@ static void kdev_free(struct kref *ref)
 	struct kdev *dev = container_of(ref, struct kdev, ref);
 
 	cgroup_driver_release(dev->drv);
+	if (dev->id)
+		set_bit(dev->id, released_devs);
 	atomic_inc(&devs_freed);
 	kfree(dev);
 }
@@ -208,9 +218,14 @@ static struct cgroup_driver_data *kdev_alloc_data(struct cgroup_driver *drv)
 {
 	struct kdev *dev = cgroup_driver_priv(drv);
 	struct cgroup_driver_data *base = kselftest_alloc_data(drv);
+	struct kselftest_data *data;
 
-	if (!IS_ERR_OR_NULL(base) && dev->pinned) {
-		container_of(base, struct kselftest_data, base)->pins = dev->pinned;
+	if (IS_ERR_OR_NULL(base))
+		return base;
+	data = container_of(base, struct kselftest_data, base);
+	data->dev_id = dev->id;
+	if (dev->pinned) {
+		data->pins = dev->pinned;
 		kref_get(&dev->pinned->ref);
 	}
 	return base;
@@ -232,6 +247,9 @@ static int kdev_create(unsigned int n, int pin)
 	if (!dev)
 		return -ENOMEM;
 	kref_init(&dev->ref);
+	dev->id = atomic_inc_return(&dev_ids);
+	if (dev->id >= DEVICE_IDS)
+		dev->id = 0;
 	if (pin >= 0)
 		dev->pinned = pin == n ? dev : devs[pin];
 	dev->drv = cgroup_driver_init_priv(&kdev_funcs, dev);
@@ -691,11 +709,11 @@ static int stats_show(struct seq_file *m, void *v)
 {
 	int a = atomic_read(&allocs), f = atomic_read(&frees);
 
-	seq_printf(m, "allocs %d frees %d new %d live %d release %d cgroup %d double %d devfree %d dangling %d busy %d\n",
+	seq_printf(m, "allocs %d frees %d new %d live %d release %d cgroup %d double %d devfree %d dangling %d busy %d late %d\n",
 		   a, f, atomic_read(&news), a - f, atomic_read(&by_release),
 		   atomic_read(&by_cgroup), atomic_read(&doubles),
 		   atomic_read(&devs_freed), atomic_read(&dangling),
-		   atomic_read(&freeing));
+		   atomic_read(&freeing), atomic_read(&late));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);

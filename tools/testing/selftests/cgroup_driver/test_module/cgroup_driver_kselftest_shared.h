@@ -17,6 +17,8 @@ struct kselftest_data {
 	unsigned int id;
 	/* The device that this object holds a reference on, or NULL. */
 	struct kdev *pins;
+	/* The id of the device whose registration it belongs to, or 0. */
+	unsigned int dev_id;
 };
 
 struct cgroup_driver_data *kselftest_shared_alloc_data(struct cgroup_driver *drv);
