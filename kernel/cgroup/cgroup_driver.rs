@@ -1146,10 +1146,11 @@ pub unsafe extern "C" fn cgroup_driver_table_len(cgrp: *mut bindings::cgroup) ->
     let _lock = CgroupLock::lock();
     // SAFETY: `cgrp` is valid, and its table changes only under the mutex.
     let table = unsafe { (*cgrp).driver_data }.cast::<Table>();
+    if table.is_null() {
+        return 0;
+    }
     // SAFETY: A table that the cgroup points to is valid.
-    (!table.is_null())
-        .then(|| unsafe { (*table).len })
-        .unwrap_or(0)
+    unsafe { (*table).len }
 }
 
 /// Shows the live registrations in debugfs, one a line: its id, the module

@@ -193,7 +193,7 @@ impl Cgroup {
     /// impl CgroupData for Limit {
     ///     type Context = ();
     ///
-    ///     fn new(_: &()) -> impl PinInit<Self, Error> {
+    ///     fn new(_context: &()) -> impl PinInit<Self, Error> {
     ///         Limit(AtomicI32::new(0))
     ///     }
     /// }
@@ -277,7 +277,7 @@ impl Cgroup {
     ///     cgroup
     ///         .ancestors()
     ///         .filter(|cg| cg.parent().is_some())
-    ///         .filter_map(|cg| own(cg))
+    ///         .filter_map(own)
     ///         .fold(i32::MAX, i32::min)
     /// }
     ///

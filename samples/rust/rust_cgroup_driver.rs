@@ -103,7 +103,7 @@ struct Settings {
 impl CgroupData for Settings {
     type Context = ();
 
-    fn new(_: &()) -> impl PinInit<Self, Error> {
+    fn new(_context: &()) -> impl PinInit<Self, Error> {
         Settings {
             priority_offset: AtomicI32::new(UNSET),
             dispboost: AtomicI32::new(UNSET),

@@ -37,7 +37,7 @@ use core::{marker::PhantomData, mem::MaybeUninit, ptr, ptr::NonNull};
 /// impl CgroupData for Recent {
 ///     type Context = ();
 ///
-///     fn new(_: &()) -> impl PinInit<Self, Error> {
+///     fn new(_context: &()) -> impl PinInit<Self, Error> {
 ///         try_pin_init!(Recent {
 ///             ids <- new_mutex!(KVec::new()),
 ///         })
@@ -65,7 +65,7 @@ use core::{marker::PhantomData, mem::MaybeUninit, ptr, ptr::NonNull};
 /// impl CgroupData for Unavailable {
 ///     type Context = ();
 ///
-///     fn new(_: &()) -> impl PinInit<Self, Error> {
+///     fn new(_context: &()) -> impl PinInit<Self, Error> {
 ///         // SAFETY: The closure fails without initialising anything.
 ///         unsafe { kernel::init::pin_init_from_closure(|_| Err(ENODEV)) }
 ///     }
@@ -103,7 +103,7 @@ pub trait CgroupData: Send + Sync + Sized + 'static {
     /// impl CgroupData for Counted {
     ///     type Context = ();
     ///
-    ///     fn new(_: &()) -> impl PinInit<Self, Error> {
+    ///     fn new(_context: &()) -> impl PinInit<Self, Error> {
     ///         BUILT.fetch_add(1, Ordering::Relaxed);
     ///         Counted
     ///     }
@@ -165,7 +165,7 @@ struct Node<T> {
 /// impl CgroupData for Boost {
 ///     type Context = ();
 ///
-///     fn new(_: &()) -> impl PinInit<Self, Error> {
+///     fn new(_context: &()) -> impl PinInit<Self, Error> {
 ///         Boost(AtomicI32::new(0))
 ///     }
 /// }
@@ -287,7 +287,7 @@ impl<T: CgroupData> Registration<T> {
     /// impl CgroupData for Throttled {
     ///     type Context = ();
     ///
-    ///     fn new(_: &()) -> impl PinInit<Self, Error> {
+    ///     fn new(_context: &()) -> impl PinInit<Self, Error> {
     ///         Throttled(AtomicBool::new(false))
     ///     }
     /// }
@@ -330,7 +330,7 @@ impl<T: CgroupData> Registration<T> {
     /// impl CgroupData for Seen {
     ///     type Context = ();
     ///
-    ///     fn new(_: &()) -> impl PinInit<Self, Error> {
+    ///     fn new(_context: &()) -> impl PinInit<Self, Error> {
     ///         Seen
     ///     }
     /// }

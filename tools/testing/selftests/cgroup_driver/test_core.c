@@ -76,8 +76,8 @@ static struct stats read_stats(void)
 	FILE *f = fopen(STATS, "r");
 
 	if (f) {
-		if (fscanf(f, "allocs %d frees %d new %d live %d release %d cgroup %d "
-			   "double %d devfree %d dangling %d busy %d late %d",
+		if (fscanf(f,
+			   "allocs %d frees %d new %d live %d release %d cgroup %d double %d devfree %d dangling %d busy %d late %d",
 			   &s.allocs, &s.frees, &s.news, &s.live, &s.by_release,
 			   &s.by_cgroup, &s.doubles, &s.devs_freed, &s.dangling,
 			   &s.busy, &s.late) != 11)

@@ -60,7 +60,7 @@ struct Pins {
 impl CgroupData for Pins {
     type Context = ();
 
-    fn new(_: &()) -> impl PinInit<Self, Error> {
+    fn new(_context: &()) -> impl PinInit<Self, Error> {
         try_pin_init!(Pins {
             device <- new_mutex!(None),
         })
