@@ -97,13 +97,16 @@ format_series() {
 	subject=$(head -n 1 "$REPO/patches/cover-letter")
 	python3 - "$cover" "$subject" "$REPO/patches/cover-letter" "$REPO/README.md" <<-'EOF'
 		import sys
+		import textwrap
 		path, subject, blurb = sys.argv[1], sys.argv[2], open(sys.argv[3]).read()
 		readme = open(sys.argv[4]).read()
 		def rows(after, before):
 		    part = readme.split(after, 1)[1].split(before, 1)[0]
 		    cells = [[c.strip() for c in l.strip().strip('|').split('|')]
 		             for l in part.splitlines() if l.startswith('|')]
-		    return '\n'.join(f'  {c[0]}: {c[1]}'.replace('`', '')
+		    return '\n'.join(textwrap.fill(f'{c[0]}: {c[1]}'.replace('`', ''), 72,
+		                                   initial_indent='  ',
+		                                   subsequent_indent='      ')
 		                     for c in cells[2:])
 		blurb = blurb.replace('@README:headline@', rows(
 		    '<!-- bench results: written by harness/bench.py -->',

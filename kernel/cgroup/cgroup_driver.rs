@@ -242,7 +242,9 @@ struct CgroupDriver {
 /// A list that only the holder of `cgroup_mutex` uses.
 struct Guarded<T>(UnsafeCell<T>);
 
-// SAFETY: The value is only accessed with `cgroup_mutex` held.
+// SAFETY: The value is only accessed with `cgroup_mutex` held. The lists
+// hold raw pointers, so `T` is not `Send`: what they point to is guarded by
+// the same mutex.
 unsafe impl<T> Sync for Guarded<T> {}
 
 /// All registrations that no release has begun on, for debugfs and for the
@@ -332,45 +334,98 @@ impl Drop for CgroupLock {
     }
 }
 
-/// A hand-back of an object to its driver that is in progress, linked in
-/// [`CALLBACKS`] from the stack of the thread that makes it.
+/// A hand-back of an object to its driver that is in progress, or a
+/// release, which may hand objects back at any time until it returns;
+/// linked in [`CALLBACKS`] from the stack of the thread that makes it.
 ///
 /// # Invariants
 ///
-/// While linked, `drv` is valid: the callback holds one of its `refs`.
+/// While linked, `drv` is valid: the entry holds one of its `refs`.
 #[repr(C)]
 struct Callback {
     node: ListHead,
     task: *mut bindings::task_struct,
     drv: *mut CgroupDriver,
+    release: bool,
 }
 
-/// Whether a thread other than the caller is in a callback of a
-/// registration that `matches`; the registration is valid during the call.
+impl Callback {
+    /// An unlinked entry of this thread for `drv`.
+    fn new(drv: *mut CgroupDriver, release: bool) -> Self {
+        Callback {
+            node: list_head(),
+            // SAFETY: `get_current` has no precondition.
+            task: unsafe { bindings::get_current() },
+            drv,
+            release,
+        }
+    }
+
+    /// Links `call`, with a reference on its registration.
+    ///
+    /// # Safety
+    ///
+    /// `call` is unlinked and stays where it is, untouched, until
+    /// [`Callback::unlink`]; its `drv` is valid and reachable under the
+    /// mutex.
+    unsafe fn link(lock: &CgroupLock, call: *mut Callback) {
+        // INVARIANT: The entry holds a reference on `drv` while linked.
+        // SAFETY: Per the safety requirements; `node` is the first field, so
+        // readers reach the whole entry from it.
+        unsafe {
+            CgroupDriver::get((*call).drv);
+            bindings::list_add_tail(call.cast(), lock.list(&CALLBACKS));
+        }
+    }
+
+    /// Unlinks `call`, wakes the threads that wait for entries to go, and
+    /// drops the reference on its registration, which may free it.
+    ///
+    /// # Safety
+    ///
+    /// `call` was linked by [`Callback::link`].
+    unsafe fn unlink(_lock: &CgroupLock, call: *mut Callback) {
+        // SAFETY: `call` is linked, and the list is guarded by the mutex.
+        unsafe { bindings::list_del_init(call.cast()) };
+        RETURNED.fetch_add(1, Ordering::Relaxed);
+        // `wake_up_var()` looks for sleepers without a barrier: order the
+        // count before it, as the waiter orders its sleep before the count.
+        fence(Ordering::SeqCst);
+        // SAFETY: Any address may be woken; the reference is the entry's.
+        unsafe {
+            bindings::wake_up_var(ptr::from_ref(&RETURNED).cast_mut().cast());
+            CgroupDriver::put((*call).drv);
+        }
+    }
+}
+
+/// Whether a thread other than the caller has an entry in [`CALLBACKS`]
+/// that `matches`, given its registration, valid during the call, and
+/// whether it is a release.
 fn other_callbacks(
     lock: &CgroupLock,
-    mut matches: impl FnMut(*const CgroupDriver) -> bool,
+    mut matches: impl FnMut(*const CgroupDriver, bool) -> bool,
 ) -> bool {
     // SAFETY: `get_current` has no precondition.
     let current = unsafe { bindings::get_current() };
     let other = |pos: *mut ListHead| {
-        // SAFETY: `pos` links a live callback, whose `drv` is valid while
+        // SAFETY: `pos` links a live entry, whose `drv` is valid while
         // linked (type invariant of `Callback`).
-        let (task, drv) = unsafe {
+        let (task, drv, release) = unsafe {
             let call = container_of!(pos, Callback, node);
-            ((*call).task, (*call).drv)
+            ((*call).task, (*call).drv, (*call).release)
         };
-        task != current && matches(drv)
+        task != current && matches(drv, release)
     };
     // SAFETY: The list of callbacks is stable under the mutex, which is held.
     unsafe { any_node(lock.list(&CALLBACKS), other) }
 }
 
-/// Waits until no other thread is in a callback that `matches`; the mutex
-/// is dropped while it waits.
+/// Waits until no other thread has an entry that `matches`; the mutex is
+/// dropped while it waits.
 fn wait_for_callbacks(
     mut lock: CgroupLock,
-    mut matches: impl FnMut(*const CgroupDriver) -> bool,
+    mut matches: impl FnMut(*const CgroupDriver, bool) -> bool,
 ) -> CgroupLock {
     while other_callbacks(&lock, &mut matches) {
         // Callbacks return under the mutex: none returns unseen.
@@ -608,37 +663,19 @@ impl CgroupDriver {
     ///
     /// `drv` is valid and the caller owns `data`, which no lookup can reach.
     unsafe fn hand_back(lock: CgroupLock, drv: *mut Self, data: *mut Data) -> CgroupLock {
-        let mut call = Callback {
-            node: list_head(),
-            // SAFETY: `get_current` has no precondition.
-            task: unsafe { bindings::get_current() },
-            drv,
-        };
-        // Readers reach the whole `call` from its node.
-        let node = ptr::addr_of_mut!(call).cast::<ListHead>();
-        // INVARIANT: The callback holds a reference on `drv` while linked.
-        // SAFETY: `drv` is valid, and reachable under the mutex; `call`
-        // stays on this stack, untouched, until it is unlinked below, and
-        // `node` is its first field.
-        unsafe {
-            Self::get(drv);
-            bindings::list_add_tail(node, lock.list(&CALLBACKS));
-        }
+        let mut entry = Callback::new(drv, false);
+        // The list reaches `entry` meanwhile: only raw pointers do here.
+        let call = ptr::addr_of_mut!(entry);
+        // SAFETY: `call` stays on this stack until it is unlinked below, and
+        // `drv` is valid and reachable under the mutex.
+        unsafe { Callback::link(&lock, call) };
         drop(lock);
-        // SAFETY: Per the safety requirements; no lock is held, so the
-        // driver may release registrations.
+        // SAFETY: Per the safety requirements, and the entry keeps `drv`
+        // valid; no lock is held, so the driver may release registrations.
         unsafe { Self::free_object(drv, data) };
         let lock = CgroupLock::lock();
-        // SAFETY: `call` is linked, and the list is guarded by the mutex.
-        unsafe { bindings::list_del_init(node) };
-        RETURNED.fetch_add(1, Ordering::Relaxed);
-        // `wake_up_var()` looks for sleepers without a barrier: order the
-        // count before it, as the waiter orders its sleep before the count.
-        fence(Ordering::SeqCst);
-        // SAFETY: Any address may be woken.
-        unsafe { bindings::wake_up_var(ptr::from_ref(&RETURNED).cast_mut().cast()) };
-        // SAFETY: The reference that the callback held.
-        unsafe { Self::put(drv) };
+        // SAFETY: `call` was linked above.
+        unsafe { Callback::unlink(&lock, call) };
         lock
     }
 
@@ -952,12 +989,17 @@ pub unsafe extern "C" fn cgroup_driver_release(drv: *mut bindings::cgroup_driver
         return;
     }
     let mut hold = ReleaseHold::lock();
-    // SAFETY: `drv` is live, and its fields are stable under the mutex.
+    // The entry keeps `drv` alive until the end, and tells a going module's
+    // cleanup that this call may still hand objects back.
+    let mut entry = Callback::new(drv, true);
+    let me = ptr::addr_of_mut!(entry);
+    // SAFETY: `drv` is live, and its fields are stable under the mutex; `me`
+    // stays on this stack until it is unlinked below. The first release
+    // takes the registration off the list of registrations.
     let is_first = unsafe { !(*drv).released };
-    // SAFETY: As above; the first release takes it off the list of
-    // registrations, and this call's reference keeps it alive until the end.
+    // SAFETY: As above.
     unsafe {
-        CgroupDriver::get(drv);
+        Callback::link(&hold.lock, me);
         if is_first {
             (*drv).released = true;
             bindings::list_del_init(ptr::addr_of_mut!((*drv).node));
@@ -1001,15 +1043,16 @@ pub unsafe extern "C" fn cgroup_driver_release(drv: *mut bindings::cgroup_driver
             CgroupDriver::hand_back(lock, drv, container_of!(pos, Data, drivernode).cast_mut())
         };
     }
-    let lock = wait_for_callbacks(lock, |other| ptr::eq(other, drv));
-    drop(lock);
-    // SAFETY: The first call owns the registration's reference, and each
-    // call its own.
+    // Releases in progress on other threads are not waited for: they may be
+    // nested in callbacks that this one waits for.
+    let lock = wait_for_callbacks(lock, |other, release| !release && ptr::eq(other, drv));
+    // SAFETY: The first call owns the registration's reference, and the
+    // entry holds this call's, which may be the last.
     unsafe {
         if is_first {
             CgroupDriver::put(drv);
         }
-        CgroupDriver::put(drv);
+        Callback::unlink(&lock, me);
     }
 }
 
@@ -1071,8 +1114,9 @@ pub unsafe extern "C" fn cgroup_driver_module_going(module: *mut bindings::modul
         }
         lock = CgroupLock::lock();
     }
+    // Callbacks into the module, and releases that may still make some.
     // SAFETY: `wait_for_callbacks` passes valid registrations.
-    let of_module = |drv: *const CgroupDriver| unsafe { (*drv).module } == module;
+    let of_module = |drv: *const CgroupDriver, _| unsafe { (*drv).module } == module;
     drop(wait_for_callbacks(lock, of_module));
     if left > 0 {
         // SAFETY: A going module is freed only after its notifiers ran.

@@ -39,7 +39,7 @@
 /* What the test module counted: see its stats file. */
 struct stats {
 	int allocs, frees, news, live, by_release, by_cgroup, doubles;
-	int devs_freed, dangling, busy, late;
+	int devs_freed, dangling, busy, late, nested;
 };
 
 static int load(void)
@@ -72,15 +72,15 @@ static int control(const char *fmt, ...)
 
 static struct stats read_stats(void)
 {
-	struct stats s = { -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 };
+	struct stats s = { -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 };
 	FILE *f = fopen(STATS, "r");
 
 	if (f) {
 		if (fscanf(f,
-			   "allocs %d frees %d new %d live %d release %d cgroup %d double %d devfree %d dangling %d busy %d late %d",
+			   "allocs %d frees %d new %d live %d release %d cgroup %d double %d devfree %d dangling %d busy %d late %d nested %d",
 			   &s.allocs, &s.frees, &s.news, &s.live, &s.by_release,
 			   &s.by_cgroup, &s.doubles, &s.devs_freed, &s.dangling,
-			   &s.busy, &s.late) != 11)
+			   &s.busy, &s.late, &s.nested) != 12)
 			s.allocs = -1;
 		fclose(f);
 	}
@@ -710,6 +710,8 @@ TEST_F_TIMEOUT(core, release_of_another_registration_from_free_data, 120)
 	s = read_stats();
 	EXPECT_EQ(2, s.frees);
 	EXPECT_EQ(2, s.by_cgroup);
+	/* Device 0's object was still in the table: its release took it. */
+	EXPECT_EQ(1, s.nested);
 	EXPECT_EQ(0, s.doubles);
 	EXPECT_EQ(0, s.dangling);
 	/* No object of a device is handed back after its release returned. */

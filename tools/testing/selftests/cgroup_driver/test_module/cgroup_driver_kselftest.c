@@ -53,11 +53,12 @@
  *   dev-release N       drop it and release device N's registration, which
  *                       its objects keep from being released before
  * and .../stats reads the counters: "allocs N frees N new N live N release N
- * cgroup N double N devfree N dangling N busy N late N": the frees that
+ * cgroup N double N devfree N dangling N busy N late N nested N": the frees that
  * cgroup_driver_release() and the cgroup free path made, objects freed more
  * than once (by object id), devices freed, objects handed back with their
- * cgroup pointer set, free_data calls running, and objects handed back
- * after their device's cgroup_driver_release() returned.
+ * cgroup pointer set, free_data calls running, objects handed back after
+ * their device's cgroup_driver_release() returned, and objects freed by the
+ * release that a device's last put makes.
  */
 #include <linux/atomic.h>
 #include <linux/bitops.h>
@@ -96,7 +97,9 @@ struct kdev {
 };
 
 static struct kdev *devs[DEVICES];
-static atomic_t devs_freed, dangling, freeing, late, dev_ids;
+static atomic_t devs_freed, dangling, freeing, late, nested, dev_ids;
+/* The task in the release that a device's last put makes. */
+static struct task_struct *kdev_releaser;
 /* The devices whose release returned: their objects must all be freed. */
 static DECLARE_BITMAP(released_devs, DEVICE_IDS);
 static unsigned int free_delay_ms;
@@ -164,6 +167,8 @@ static void kselftest_free_data(struct cgroup_driver_data *base)
 		atomic_inc(&dangling);
 	if (data->dev_id && test_bit(data->dev_id, released_devs))
 		atomic_inc(&late);
+	if (current == READ_ONCE(kdev_releaser))
+		atomic_inc(&nested);
 	if (current == READ_ONCE(releaser))
 		atomic_inc(&by_release);
 	else if (current->flags & PF_WQ_WORKER)
@@ -202,7 +207,11 @@ static void kdev_free(struct kref *ref)
 {
 	struct kdev *dev = container_of(ref, struct kdev, ref);
 
+	struct task_struct *outer = READ_ONCE(kdev_releaser);
+
+	WRITE_ONCE(kdev_releaser, current);
 	cgroup_driver_release(dev->drv);
+	WRITE_ONCE(kdev_releaser, outer);
 	if (dev->id)
 		set_bit(dev->id, released_devs);
 	atomic_inc(&devs_freed);
@@ -709,11 +718,11 @@ static int stats_show(struct seq_file *m, void *v)
 {
 	int a = atomic_read(&allocs), f = atomic_read(&frees);
 
-	seq_printf(m, "allocs %d frees %d new %d live %d release %d cgroup %d double %d devfree %d dangling %d busy %d late %d\n",
+	seq_printf(m, "allocs %d frees %d new %d live %d release %d cgroup %d double %d devfree %d dangling %d busy %d late %d nested %d\n",
 		   a, f, atomic_read(&news), a - f, atomic_read(&by_release),
 		   atomic_read(&by_cgroup), atomic_read(&doubles),
 		   atomic_read(&devs_freed), atomic_read(&dangling),
-		   atomic_read(&freeing), atomic_read(&late));
+		   atomic_read(&freeing), atomic_read(&late), atomic_read(&nested));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
