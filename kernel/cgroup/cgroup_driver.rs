@@ -227,8 +227,7 @@ struct CgroupDriver {
     /// The length of `objects`.
     count: usize,
     unlinked: ListHead,
-    /// Node in [`DRIVERS`] until a release begins, or in the list of a
-    /// going module's leftovers until its release.
+    /// Node in [`DRIVERS`] until a release begins.
     node: ListHead,
     released: bool,
     refs: bindings::refcount_t,
@@ -1069,48 +1068,37 @@ pub unsafe extern "C" fn cgroup_driver_release(drv: *mut bindings::cgroup_driver
 /// callbacks in flight, so none of its registrations is in use.
 #[no_mangle]
 pub unsafe extern "C" fn cgroup_driver_module_going(module: *mut bindings::module) {
-    // The module's registrations move to `going` in one pass, then leave it
-    // one at a time under the mutex, each with a reference for its release.
-    // A release on another thread (a free_data that drops the last
-    // reference on a device) may take one off `going` meanwhile. `going`
-    // is not moved while it heads a list.
-    let mut going_head = list_head();
-    let going = ptr::addr_of_mut!(going_head);
+    // The module's registrations are released one at a time, each found on
+    // the list of registrations under the mutex and kept by a reference
+    // across its release: a release on another thread (a free_data that
+    // drops the last reference on a device) may take one off meanwhile.
     let mut left = 0usize;
     let mut lock = CgroupLock::lock();
-    let head = lock.list(&DRIVERS);
-    // SAFETY: `going` is ours, and the list of registrations is stable under
-    // the mutex.
-    unsafe {
-        bindings::INIT_LIST_HEAD(going);
-        let mut pos = (*head).next;
-        while pos != head {
-            let next = (*pos).next;
-            if (*container_of!(pos, CgroupDriver, node)).module == module {
-                bindings::list_del_init(pos);
-                bindings::list_add_tail(pos, going);
+    loop {
+        let mut found = ptr::null_mut();
+        let find = |pos: *mut ListHead| {
+            // SAFETY: `pos` links a live registration, stable under the mutex.
+            let drv = unsafe { container_of!(pos, CgroupDriver, node) }.cast_mut();
+            // SAFETY: As above.
+            let matches = unsafe { (*drv).module } == module;
+            if matches {
+                found = drv;
             }
-            pos = next;
-        }
-    }
-    // SAFETY: `going` is initialised, and it changes only under the mutex.
-    while let Some(next) = unsafe { first(going) } {
-        // SAFETY: `next` links a live registration, which the mutex keeps
-        // alive until the reference is taken; it stays on `going` until
-        // its release takes it off, so take it off first.
-        let drv = unsafe {
-            let drv = container_of!(next, CgroupDriver, node).cast_mut();
-            bindings::list_del_init(next);
-            CgroupDriver::get(drv);
-            drv
+            matches
         };
+        // SAFETY: The list of registrations is stable under the mutex.
+        if !unsafe { any_node(lock.list(&DRIVERS), find) } {
+            break;
+        }
+        // SAFETY: `found` is live and reachable under the mutex.
+        unsafe { CgroupDriver::get(found) };
         left += 1;
         drop(lock);
-        // SAFETY: `drv` is a registration of the going module, whose code no
-        // longer uses it; the reference keeps it valid across the call.
+        // SAFETY: `found` is a registration of the going module, whose code
+        // no longer uses it; the reference keeps it valid across the call.
         unsafe {
-            cgroup_driver_release(drv.cast());
-            CgroupDriver::put(drv);
+            cgroup_driver_release(found.cast());
+            CgroupDriver::put(found);
         }
         lock = CgroupLock::lock();
     }

@@ -610,6 +610,18 @@ TEST_F(core, release_waits_for_the_free_path)
  * which releases the device's registration from inside that free_data.
  */
 
+/*
+ * Each object was handed back once, with its cgroup pointer cleared, and
+ * none after its device's release returned.
+ */
+static void expect_handed_back_cleanly(struct __test_metadata *_metadata,
+				       struct stats s)
+{
+	EXPECT_EQ(0, s.doubles);
+	EXPECT_EQ(0, s.dangling);
+	EXPECT_EQ(0, s.late);
+}
+
 /* Device 0 pins itself; its objects live on "child". */
 static int pinned_device_with_data(int dir, int *child)
 {
@@ -635,10 +647,7 @@ TEST_F_TIMEOUT(core, release_from_free_data_on_cgroup_free, 120)
 	ASSERT_TRUE(wait_until(read_stats().devs_freed == 1));
 	s = read_stats();
 	EXPECT_EQ(1, s.by_cgroup);
-	EXPECT_EQ(0, s.doubles);
-	EXPECT_EQ(0, s.dangling);
-	/* No object of a device is handed back after its release returned. */
-	EXPECT_EQ(0, s.late);
+	expect_handed_back_cleanly(_metadata, s);
 	/* Two new registrations on the same cgroup each keep their own. */
 	ASSERT_EQ(0, control("dev 1 -1"));
 	ASSERT_EQ(0, control("dev 2 -1"));
@@ -669,10 +678,7 @@ TEST_F(core, release_from_free_data_in_release)
 	s = read_stats();
 	EXPECT_EQ(1, s.devs_freed);
 	EXPECT_EQ(2, s.frees);
-	EXPECT_EQ(0, s.doubles);
-	EXPECT_EQ(0, s.dangling);
-	/* No object of a device is handed back after its release returned. */
-	EXPECT_EQ(0, s.late);
+	expect_handed_back_cleanly(_metadata, s);
 	EXPECT_EQ(0, objects());
 	EXPECT_EQ(0, unlinkat(self->fd, "child", AT_REMOVEDIR));
 }
@@ -712,10 +718,7 @@ TEST_F_TIMEOUT(core, release_of_another_registration_from_free_data, 120)
 	EXPECT_EQ(2, s.by_cgroup);
 	/* Device 0's object was still in the table: its release took it. */
 	EXPECT_EQ(1, s.nested);
-	EXPECT_EQ(0, s.doubles);
-	EXPECT_EQ(0, s.dangling);
-	/* No object of a device is handed back after its release returned. */
-	EXPECT_EQ(0, s.late);
+	expect_handed_back_cleanly(_metadata, s);
 	EXPECT_EQ(0, control("dev-put 1"));
 	EXPECT_EQ(3, read_stats().devs_freed);
 	EXPECT_EQ(-1, objects());
