@@ -29,14 +29,21 @@ ACCEL=--disable-kvm
 # lock operation; the one test that reads them turns them on meanwhile.
 #
 # The guest's stdout does not reliably come back through virtme-ng's
-# console, so the script writes to a file that is printed afterwards. The
-# cache is hidden in the guest unless passed explicitly.
+# console, so the script writes to a file on a directory shared with the
+# host, which follows it while the guest runs: each test program's start
+# and time show as they happen. The cache is hidden in the guest unless
+# passed explicitly.
 MEMORY=1G
 [ "$FLAVOR" = bench ] && MEMORY=4G
+CONSOLE=$OUT/console.txt
+rm -f "$CONSOLE"
 rc=0
 vng $ACCEL --run "$OBJ/arch/x86/boot/bzImage" --cpus 2 --memory $MEMORY \
 	--user root --rodir "$CACHE" --rwdir "$OUT" \
 	--append "kmemleak=on loglevel=4 no5lvl lockdep.lock_stat=0" \
-	-- "$SCRIPT $OUT $OBJ > $OUT/console.txt 2>&1" >/dev/null 2>&1 || rc=$?
-cat "$OUT/console.txt" 2>/dev/null || log "the guest left no output"
+	-- "$SCRIPT $OUT $OBJ > $CONSOLE 2>&1" >/dev/null 2>&1 &
+guest=$!
+tail -n +1 -F --pid=$guest "$CONSOLE" 2>/dev/null
+wait $guest || rc=$?
+[ -e "$CONSOLE" ] || log "the guest left no output"
 exit $rc

@@ -33,13 +33,14 @@ export CGDRV_SAMPLES
 export CGDRV_KSELFTEST_MODULE=$OBJ/ext/tools/testing/selftests/cgroup_driver/test_module/cgroup_driver_kselftest.ko
 
 run() {
-	local suite=$1 prog=$2 rc
+	local suite=$1 prog=$2 rc start=$SECONDS
 	shift 2
 	echo "--- $suite/$(basename "$prog") at ${SECONDS}s"
 	# Line buffering keeps forked children from repeating buffered lines.
 	timeout $TIMEOUT stdbuf -oL "$prog" "$@" > "$OUT/ksft-$suite-$(basename "$prog").tap" 2>&1
 	rc=$?
 	echo "exit $rc" >> "$OUT/ksft-$suite-$(basename "$prog").tap"
+	echo "--- $suite/$(basename "$prog") exited $rc after $((SECONDS - start))s"
 }
 
 # The kernel's tests make their files in their working directory
