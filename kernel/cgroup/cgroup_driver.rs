@@ -27,7 +27,6 @@
 //!
 //! C API: `include/linux/cgroup_driver.h`.
 //! Documentation: `Documentation/core-api/cgroup-driver-data.rst`.
-
 //!
 //! This file is the C ABI. The pieces below it hold the `unsafe` of their
 //! C boundaries: [`lock`] (`cgroup_mutex` and what it guards), [`list`]
@@ -54,12 +53,18 @@ use core::{
     ffi::{c_int, c_void},
     ptr,
 };
-use kernel::{bindings, c_str, error::code::EINVAL, ffi::c_char, prelude::*};
+use kernel::{bindings, c_str, error::code::EINVAL, ffi::c_char, prelude::*, types::ARef};
 use registration::CgroupDriver;
 use table::{Cgroup, Data, InRcu};
 
 /// The prefix of this file's kernel log messages (`pr_warn!`).
 const __LOG_PREFIX: &[u8] = b"cgroup_driver\0";
+
+/// `IS_ERR`, without a call into C on every lookup.
+#[inline]
+fn is_err<T>(p: *const T) -> bool {
+    p as usize >= (bindings::MAX_ERRNO as usize).wrapping_neg()
+}
 
 /// A mismatch between a definition of this file and its declaration in
 /// `<linux/cgroup_driver.h>` is a compile error: an array's elements have
@@ -114,7 +119,7 @@ pub unsafe extern "C" fn cgroup_driver_init(
     unsafe { cgroup_driver_init_priv(funcs, ptr::null_mut()) }
 }
 
-/// The context of a registration.
+/// The context of a registration; NULL for NULL or an error pointer.
 ///
 /// # Safety
 ///
@@ -177,12 +182,14 @@ pub unsafe extern "C" fn cgroup_driver_store_data(
     cgrp: *mut bindings::cgroup,
     is_new: *mut bool,
 ) -> *mut Data {
-    // SAFETY: `drv` is live and the caller holds a reference on `cgrp`.
+    // SAFETY: `drv` is live and the caller holds a reference on `cgrp`; the
+    // reference taken keeps `drv` valid even if a `free_data` releases it.
     let (drv, cgrp) = unsafe { (CgroupDriver::from_handle(drv), Cgroup::from_raw(cgrp)) };
-    let Some(drv) = drv else {
+    // The answer of the lookup, for a caller that skipped it.
+    let Some(drv) = drv.map(ARef::from) else {
         return EINVAL.to_ptr();
     };
-    let (data, new) = match drv.store(cgrp) {
+    let (data, new) = match CgroupDriver::store(&drv, cgrp) {
         Ok(stored) => stored,
         Err(e) => return e,
     };

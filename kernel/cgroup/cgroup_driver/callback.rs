@@ -13,7 +13,7 @@
 use super::{
     list::{List, ListItem},
     lock::CgroupLock,
-    CgroupDriver,
+    registration::CgroupDriver,
 };
 use core::{
     cell::UnsafeCell,
@@ -28,11 +28,16 @@ use kernel::{bindings, types::ARef};
 /// thread that makes it.
 pub(crate) struct Callback {
     links: UnsafeCell<bindings::list_head>,
+    /// The thread in the callback; only compared.
     task: *mut bindings::task_struct,
     pub(crate) drv: ARef<CgroupDriver>,
     /// Whether the callback is a release.
     pub(crate) release: bool,
 }
+
+// SAFETY: Other threads read an entry only under the mutex, and nothing but
+// its links changes while it is linked; `task` is only compared.
+unsafe impl Sync for Callback {}
 
 /// A [`Callback`] in [`CALLBACKS`].
 ///
@@ -62,7 +67,8 @@ unsafe impl ListItem for Entry {
 // registration is shared between threads.
 unsafe impl Send for Entry {}
 
-// SAFETY: Pushed only once, as a static, which stays where it is.
+/// The callbacks in flight, each linked by the frame of its thread.
+// SAFETY: A static never moves.
 static CALLBACKS: List<Entry> = unsafe { List::new() };
 
 /// How many callbacks have returned; changes under `cgroup_mutex`, and is
@@ -70,10 +76,11 @@ static CALLBACKS: List<Entry> = unsafe { List::new() };
 static RETURNED: AtomicU64 = AtomicU64::new(0);
 
 /// Calls `f` as a callback of `drv` in flight, `release` or not, and
-/// passes the guard through: `f` may drop it meanwhile.
+/// passes the guard through: `f` may drop it meanwhile. The caller's
+/// reference keeps `drv` valid for the call, which may release it.
 pub(crate) fn in_flight(
     lock: CgroupLock,
-    drv: &CgroupDriver,
+    drv: &ARef<CgroupDriver>,
     release: bool,
     f: impl FnOnce(CgroupLock) -> CgroupLock,
 ) -> CgroupLock {
@@ -84,7 +91,7 @@ pub(crate) fn in_flight(
         }),
         // SAFETY: `get_current` has no precondition.
         task: unsafe { bindings::get_current() },
-        drv: drv.into(),
+        drv: drv.clone(),
         release,
     };
     // INVARIANT: `call` stays in this frame, unmoved, and the list alone

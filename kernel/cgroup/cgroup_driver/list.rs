@@ -60,15 +60,17 @@ pub(crate) struct List<P: ListItem> {
 }
 
 // SAFETY: Every access to the list is made with `cgroup_mutex` held: it
-// moves items between threads as a `P` that is sent would.
-unsafe impl<P: ListItem + Send> Sync for List<P> {}
+// moves items between threads as a `P` that is sent would, and shares
+// targets only as `&P::Target`.
+unsafe impl<P: ListItem + Send> Sync for List<P> where P::Target: Sync {}
 
 impl<P: ListItem> List<P> {
     /// An empty list.
     ///
     /// # Safety
     ///
-    /// Once an item is pushed onto it, the list is not moved again.
+    /// Once any other method is called on it, the list is not moved again.
+    /// It is empty when it is dropped: a list does not drop its items.
     pub(crate) const unsafe fn new() -> Self {
         List {
             head: UnsafeCell::new(ListHead {
@@ -80,10 +82,12 @@ impl<P: ListItem> List<P> {
         }
     }
 
+    /// The links of `target`, found without dereferencing it.
     fn links(target: *mut P::Target) -> *mut ListHead {
         target.wrapping_byte_add(P::LINKS).cast()
     }
 
+    /// The target of `links`, found without dereferencing them.
     fn target(links: *mut ListHead) -> *mut P::Target {
         links.wrapping_byte_sub(P::LINKS).cast()
     }
@@ -107,10 +111,12 @@ impl<P: ListItem> List<P> {
         self.len.load(Ordering::Relaxed)
     }
 
+    /// Whether the list has no items: exact under `cgroup_mutex`.
     pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// Appends `item`, which the list owns until it is taken off.
     pub(crate) fn push_back(&self, lock: &CgroupLock, item: P) {
         let links = Self::links(item.into_raw());
         // SAFETY: `links` is the target's, which only this list uses from
@@ -119,6 +125,7 @@ impl<P: ListItem> List<P> {
         self.len.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Takes the first item off the list.
     pub(crate) fn pop_front(&self, lock: &CgroupLock) -> Option<P> {
         let head = self.head(lock);
         // SAFETY: The head is initialised, and the mutex that guards it held.
@@ -144,8 +151,12 @@ impl<P: ListItem> List<P> {
 
     /// Whether `f` holds for a target, which it is called on in order
     /// until it does. The guard is borrowed exclusively, so the list does
-    /// not change meanwhile.
-    pub(crate) fn any(&self, lock: &mut CgroupLock, mut f: impl FnMut(&P::Target) -> bool) -> bool {
+    /// not change meanwhile. Only targets that may be shared are shown: a
+    /// driver's object is not, since the ABI gives its links no cell.
+    pub(crate) fn any(&self, lock: &mut CgroupLock, mut f: impl FnMut(&P::Target) -> bool) -> bool
+    where
+        P::Target: Sync,
+    {
         let head = self.head(lock);
         // SAFETY: The head is initialised and stable while the guard is
         // borrowed.
@@ -160,5 +171,11 @@ impl<P: ListItem> List<P> {
             pos = unsafe { (*pos).next };
         }
         false
+    }
+}
+
+impl<P: ListItem> Drop for List<P> {
+    fn drop(&mut self) {
+        debug_assert!(self.is_empty());
     }
 }

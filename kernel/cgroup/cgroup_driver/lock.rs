@@ -39,6 +39,10 @@ impl Drop for CgroupLock {
 /// A value that only the holder of `cgroup_mutex` reaches: by copy with a
 /// shared guard, as a `Cell` is used, or by reference with the guard
 /// borrowed exclusively, so that no two references to it coexist.
+///
+/// # Invariants
+///
+/// The value is reached only through the methods below, each with a guard.
 pub(crate) struct Guarded<T>(UnsafeCell<T>);
 
 // SAFETY: Only the thread that holds `cgroup_mutex` reaches the value, so
@@ -46,6 +50,7 @@ pub(crate) struct Guarded<T>(UnsafeCell<T>);
 unsafe impl<T: Send> Sync for Guarded<T> {}
 
 impl<T> Guarded<T> {
+    /// `value`, guarded from now on.
     pub(crate) const fn new(value: T) -> Self {
         Guarded(UnsafeCell::new(value))
     }
@@ -60,6 +65,7 @@ impl<T> Guarded<T> {
 }
 
 impl<T: Copy> Guarded<T> {
+    /// A copy of the value.
     pub(crate) fn get(&self, _lock: &CgroupLock) -> T {
         // SAFETY: The mutex is held, and no reference to the value exists:
         // `get_mut` would need the guard that `_lock` borrows.

@@ -5,9 +5,10 @@
 
 use super::{
     list::ListItem,
-    registration::{is_err, CgroupDriver},
+    registration::CgroupDriver,
     table::{Cgroup, Data},
 };
+use crate::is_err;
 use core::{
     mem::offset_of,
     ptr::{self, NonNull},
@@ -49,7 +50,7 @@ impl Object {
         if is_err(new) {
             return Err(new);
         }
-        let new = NonNull::new(new).ok_or(ENOMEM.to_ptr())?;
+        let new = NonNull::new(new).ok_or_else(|| ENOMEM.to_ptr())?;
         // SAFETY: `new` is the driver's fresh object, not yet published:
         // this thread alone writes its header.
         unsafe {
@@ -60,6 +61,7 @@ impl Object {
         Ok(Object(new))
     }
 
+    /// The object, `struct cgroup_driver_data *` to C.
     pub(crate) fn as_ptr(&self) -> *mut Data {
         self.0.as_ptr()
     }

@@ -17,6 +17,7 @@ use super::{
     object::Object,
     table::{Cgroup, Data, InRcu, Table},
 };
+use crate::is_err;
 use core::{
     cell::UnsafeCell,
     ffi::c_void,
@@ -46,11 +47,12 @@ const RELEASE_BATCH: usize = 256;
 /// change. While `holds_index`, `index` is taken in [`INDEXES`] for this
 /// registration alone; it is given back once release has unlinked the
 /// registration's objects from every table that lookups can reach.
-/// `objects` holds the objects in tables, `unlinked` those that release took
-/// out of their tables and has yet to hand back. Until `released`, the
-/// registration is on [`DRIVERS`], which holds its own reference. `refs`
-/// counts that reference and the [`ARef`]s; the last one frees the
-/// registration, which lives in a [`KBox`] it is never moved out of.
+/// `objects` holds the objects in tables, each in the slot of `index` of its
+/// cgroup's table; `unlinked` those that release took out of their tables
+/// and has yet to hand back. Until `released`, the registration is on
+/// [`DRIVERS`], which holds its own reference. `refs` counts that reference
+/// and the [`ARef`]s; the last one frees the registration, which lives in a
+/// [`KBox`] it is never moved out of.
 pub(crate) struct CgroupDriver {
     funcs: bindings::cgroup_driver_funcs,
     private: *mut c_void,
@@ -92,38 +94,48 @@ unsafe impl AlwaysRefCounted for CgroupDriver {
         // SAFETY: As above; `refs` is nonzero.
         if unsafe { bindings::refcount_dec_and_test(refs) } {
             // SAFETY: The registration came from `KBox::into_raw` in
-            // `CgroupDriver::register`, and with no reference left nothing reaches
-            // it: it is off the list of registrations, holds no objects, and
-            // no callback holds it.
+            // `CgroupDriver::register`, and with no reference left nothing
+            // reaches it: it is off the list of registrations, holds no
+            // objects, and no callback holds it.
             drop(unsafe { KBox::from_raw(obj.as_ptr()) });
         }
     }
 }
 
+/// The reference of the list of registrations on a registration.
+///
+/// # Invariants
+///
+/// There is at most one per registration, made by
+/// [`CgroupDriver::register`]: the registration's links are this value's.
+struct Registered(ARef<CgroupDriver>);
+
 // SAFETY: `links` is a `list_head` in a cell, which only the list of
-// registrations uses, and the registration stays in its box.
-unsafe impl ListItem for ARef<CgroupDriver> {
+// registrations uses, through the one `Registered` of the registration
+// (type invariant); the registration stays in its box.
+unsafe impl ListItem for Registered {
     type Target = CgroupDriver;
     const LINKS: usize = offset_of!(CgroupDriver, links);
 
     fn into_raw(self) -> *mut CgroupDriver {
-        ARef::into_raw(self).as_ptr()
+        ARef::into_raw(self.0).as_ptr()
     }
 
     unsafe fn from_raw(target: *mut CgroupDriver) -> Self {
         // SAFETY: `target` came from `into_raw`, with its reference.
-        unsafe { ARef::from_raw(NonNull::new_unchecked(target)) }
+        Registered(unsafe { ARef::from_raw(NonNull::new_unchecked(target)) })
     }
 }
 
 /// All registrations that no release has begun on, for debugfs and for the
 /// cleanup after a going module.
-// SAFETY: A static stays where it is.
-static DRIVERS: List<ARef<CgroupDriver>> = unsafe { List::new() };
+// SAFETY: A static never moves.
+static DRIVERS: List<Registered> = unsafe { List::new() };
 
 /// The indexes that registrations hold: bit `i % 64` of word `i / 64`.
 static INDEXES: Guarded<KVec<u64>> = Guarded::new(KVec::new());
 
+/// The id of the next registration, which debugfs shows.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// Takes the lowest index that no registration holds, so that tables stay
@@ -147,11 +159,6 @@ fn free_index(lock: &mut CgroupLock, index: usize) {
     INDEXES.get_mut(lock)[index / 64] &= !(1 << (index % 64));
 }
 
-/// `IS_ERR`, without a call into C on every lookup.
-pub(crate) fn is_err<T>(p: *const T) -> bool {
-    p as usize >= (bindings::MAX_ERRNO as usize).wrapping_neg()
-}
-
 /// A hold of `cgroup_mutex` by release, timed for
 /// [`cgroup_driver_release_max_hold_ns`].
 struct ReleaseHold {
@@ -168,8 +175,8 @@ impl ReleaseHold {
     }
 
     fn stop(self) -> CgroupLock {
-        let held = (Ktime::ktime_get() - self.since).to_ns();
-        cgroup_driver_release_max_hold_ns.fetch_max(held as u64, Ordering::Relaxed);
+        let held = u64::try_from((Ktime::ktime_get() - self.since).to_ns()).unwrap_or(0);
+        cgroup_driver_release_max_hold_ns.fetch_max(held, Ordering::Relaxed);
         self.lock
     }
 }
@@ -217,13 +224,14 @@ impl CgroupDriver {
         let mut lock = CgroupLock::lock();
         new.index = take_index(&mut lock)?;
         // INVARIANT: `funcs` has `alloc_data` (checked above), the index is
-        // taken for this registration alone, and the one
-        // reference, which `refs` counts, goes to the list of registrations.
+        // taken for this registration alone, and the one reference, which
+        // `refs` counts, goes to the list of registrations, as its only
+        // `Registered`.
         // SAFETY: The pointer came from `KBox::into_raw`, whose box held the
         // only reference.
         let drv = unsafe { ARef::from_raw(NonNull::new_unchecked(KBox::into_raw(new))) };
         let handle = drv.handle();
-        DRIVERS.push_back(&lock, drv);
+        DRIVERS.push_back(&lock, Registered(drv));
         Ok(handle)
     }
 
@@ -233,6 +241,7 @@ impl CgroupDriver {
     ///
     /// `handle` is NULL, an error pointer or a live handle, which stays live
     /// for `'a`.
+    #[inline]
     pub(crate) unsafe fn from_handle<'a>(
         handle: *const bindings::cgroup_driver,
     ) -> Option<&'a Self> {
@@ -243,6 +252,8 @@ impl CgroupDriver {
         unsafe { handle.cast::<Self>().as_ref() }
     }
 
+    /// The registration's handle, `struct cgroup_driver *` to C.
+    #[inline]
     pub(crate) fn handle(&self) -> *mut bindings::cgroup_driver {
         ptr::from_ref(self).cast_mut().cast()
     }
@@ -260,10 +271,12 @@ impl CgroupDriver {
         self.funcs.free_data
     }
 
+    /// The context that the driver registered with.
     pub(crate) fn private(&self) -> *mut c_void {
         self.private
     }
 
+    /// The registration's id in debugfs.
     pub(crate) fn id(&self) -> u64 {
         self.id
     }
@@ -279,24 +292,27 @@ impl CgroupDriver {
     }
 
     /// The object of the registration for `cgrp`, or NULL.
+    #[inline]
     pub(crate) fn lookup(&self, cgrp: &Cgroup, rcu: &InRcu) -> *mut Data {
         cgrp.table(rcu).map_or(ptr::null_mut(), |table| {
             table.find(self.index, self.handle())
         })
     }
 
-    /// Hands `obj` back to the driver as a callback in flight: the mutex is
-    /// dropped meanwhile, and releases wait for it unless they are in it.
+    /// Hands `obj` back to the driver of `drv` as a callback in flight: the
+    /// mutex is dropped meanwhile, and releases wait for it unless they are
+    /// in it. The caller's reference keeps `drv` valid across the call,
+    /// which may release it.
     ///
     /// # Safety
     ///
-    /// `obj` is an object of this registration that no lookup can reach.
-    unsafe fn hand_back(&self, lock: CgroupLock, obj: Object) -> CgroupLock {
-        in_flight(lock, self, false, |lock| {
+    /// `obj` is an object of `drv` that no lookup can reach.
+    unsafe fn hand_back(drv: &ARef<Self>, lock: CgroupLock, obj: Object) -> CgroupLock {
+        in_flight(lock, drv, false, |lock| {
             drop(lock);
             // SAFETY: Per the safety requirements; no lock is held, so the
             // driver may release registrations.
-            unsafe { obj.free(self) };
+            unsafe { obj.free(drv) };
             CgroupLock::lock()
         })
     }
@@ -310,41 +326,48 @@ impl CgroupDriver {
                 return false;
             };
             // SAFETY: An object on the list is in its cgroup's table (type
-            // invariant of `Table`), so the cgroup is alive: the free path
-            // takes objects out under the mutex first. Lookups that still see
-            // the object are waited for before it is freed.
+            // invariant), so the cgroup is alive: the free path takes objects
+            // out of the table and off the list under the mutex first.
             let cgrp = unsafe { Cgroup::from_raw(obj.cgroup()) };
-            if let Some(table) = cgrp.table_mut(lock) {
-                table.take(self.index);
-            }
+            // INVARIANT: The object leaves its slot and the list under the
+            // same hold of the mutex. Lookups that still see it are waited
+            // for before it is handed back.
+            // SAFETY: The slot of `index` holds the object (type invariant).
+            let taken = cgrp
+                .table_mut(lock)
+                .map(|table| unsafe { table.take(self.index) });
+            debug_assert_eq!(taken, Some(obj.as_ptr()));
             self.unlinked.push_back(lock, obj);
         }
         !self.objects.is_empty()
     }
 
-    /// Allocates the object of the registration for `cgrp` and stores it,
-    /// unless another caller stored one first; returns the stored object and
-    /// whether this call stored it.
-    pub(crate) fn store(&self, cgrp: &Cgroup) -> Result<(*mut Data, bool), *mut Data> {
-        let new = Object::alloc(self, cgrp)?;
+    /// Allocates the object of `drv` for `cgrp` and stores it, unless another
+    /// caller stored one first; returns the stored object and whether this
+    /// call stored it.
+    pub(crate) fn store(drv: &ARef<Self>, cgrp: &Cgroup) -> Result<(*mut Data, bool), *mut Data> {
+        let new = Object::alloc(drv, cgrp)?;
         let mut lock = CgroupLock::lock();
-        let stored = cgrp.table_for(&mut lock, self.index).map(|table| {
-            let existing = table.find(self.index, self.handle());
+        let stored = cgrp.table_for(&mut lock, drv.index).map(|table| {
+            let existing = table.find(drv.index, drv.handle());
             if existing.is_null() {
-                table.set(self.index, new.as_ptr());
+                // SAFETY: The table is `cgrp`'s, with a slot for the index,
+                // and `new` is an object of `drv` for `cgrp`, which goes on
+                // the list below, under the same hold.
+                unsafe { table.set(drv.index, new.as_ptr()) };
             }
             existing
         });
         match stored {
             Ok(existing) if existing.is_null() => {
                 let data = new.as_ptr();
-                self.objects.push_back(&lock, new);
+                // INVARIANT: The object is in the slot of `index`.
+                drv.objects.push_back(&lock, new);
                 Ok((data, true))
             }
             stored => {
-                drop(lock);
                 // SAFETY: `new` was never published.
-                unsafe { new.free(self) };
+                drop(unsafe { Self::hand_back(drv, lock, new) });
                 stored
                     .map(|existing| (existing, false))
                     .map_err(Error::to_ptr)
@@ -354,34 +377,37 @@ impl CgroupDriver {
 
     /// Takes the registration off the list of registrations on the first
     /// release, and returns the list's reference.
-    fn unregister(&self, lock: &CgroupLock) -> Option<ARef<Self>> {
+    fn unregister(&self, lock: &CgroupLock) -> Option<Registered> {
         if self.released.replace(lock, true) {
             return None;
         }
+        // INVARIANT: Released, the registration is off the list.
         // SAFETY: Until released, the registration is on the list (type
         // invariant).
         Some(unsafe { DRIVERS.remove(lock, ptr::from_ref(self).cast_mut()) })
     }
 
-    /// The work of a release, in flight.
-    fn release_in_flight(&self, lock: CgroupLock) -> CgroupLock {
-        let registered = self.unregister(&lock);
+    /// The work of a release of `drv`, in flight.
+    fn release_in_flight(drv: &ARef<Self>, lock: CgroupLock) -> CgroupLock {
         let mut hold = ReleaseHold::start(lock);
-        while self.take_batch(&mut hold.lock) {
+        let registered = drv.unregister(&hold.lock);
+        while drv.take_batch(&mut hold.lock) {
             drop(hold.stop());
             // SAFETY: No lock is held, and the caller may sleep.
             unsafe { bindings::cond_resched() };
             hold = ReleaseHold::start(CgroupLock::lock());
         }
-        let mut lock = hold.stop();
         // No table that a lookup can reach holds an object of the
         // registration any more: those that the cgroup free path took are in
         // tables of cgroups that are gone, and the index may serve another
         // registration.
-        if self.holds_index.replace(&lock, false) {
-            free_index(&mut lock, self.index);
+        if drv.holds_index.replace(&hold.lock, false) {
+            // INVARIANT: The index is given back once, with no object of the
+            // registration left in a table.
+            free_index(&mut hold.lock, drv.index);
         }
-        let unlinked_any = !self.unlinked.is_empty();
+        let lock = hold.stop();
+        let unlinked_any = !drv.unlinked.is_empty();
         drop(lock);
         if unlinked_any {
             // SAFETY: No lock is held. The grace period waits out lookups, of
@@ -390,13 +416,13 @@ impl CgroupDriver {
             unsafe { bindings::synchronize_rcu() };
         }
         let mut lock = CgroupLock::lock();
-        while let Some(obj) = self.unlinked.pop_front(&lock) {
+        while let Some(obj) = drv.unlinked.pop_front(&lock) {
             // SAFETY: The object left its table before the grace period above.
-            lock = unsafe { self.hand_back(lock, obj) };
+            lock = unsafe { Self::hand_back(drv, lock, obj) };
         }
         // Releases in progress on other threads are not waited for: they may
         // be nested in callbacks that this one waits for.
-        let lock = wait_for_callbacks(lock, |call| !call.release && ptr::eq(&*call.drv, self));
+        let lock = wait_for_callbacks(lock, |call| !call.release && ptr::eq(&*call.drv, &**drv));
         drop(registered);
         lock
     }
@@ -407,7 +433,7 @@ impl CgroupDriver {
 pub(crate) fn release(drv: ARef<CgroupDriver>) {
     let lock = CgroupLock::lock();
     drop(in_flight(lock, &drv, true, |lock| {
-        drv.release_in_flight(lock)
+        CgroupDriver::release_in_flight(&drv, lock)
     }));
 }
 
@@ -464,9 +490,11 @@ pub(crate) unsafe fn free_cgroup(cgrp: &Cgroup) {
     let mut lock = CgroupLock::lock();
     let len = cgrp.table(&lock).map_or(0, Table::len);
     for index in 0..len {
+        // SAFETY: `index` is below the length, and the object of the slot
+        // goes off its list below, under the same hold.
         let data = cgrp
             .table_mut(&mut lock)
-            .map_or(ptr::null_mut(), |table| table.take(index));
+            .map_or(ptr::null_mut(), |table| unsafe { table.take(index) });
         if data.is_null() {
             continue;
         }
@@ -474,14 +502,16 @@ pub(crate) unsafe fn free_cgroup(cgrp: &Cgroup) {
         // a live registration (type invariant of `Table`), which the mutex
         // keeps alive until the reference is taken.
         let drv = ARef::from(unsafe { &*(*data).drv.cast::<CgroupDriver>() });
+        // INVARIANT: The object leaves its slot and the list under the same
+        // hold of the mutex.
         // SAFETY: As above, `data` is on the list.
         let obj = unsafe { drv.objects.remove(&lock, data) };
         // SAFETY: Out of the table, the object is ours, and the cgroup is
         // unreachable, so no lookup sees it.
-        lock = unsafe { drv.hand_back(lock, obj) };
+        lock = unsafe { CgroupDriver::hand_back(&drv, lock, obj) };
     }
     // SAFETY: The cgroup is unreachable, and its table empty.
-    unsafe { cgrp.free_table(&lock) };
+    unsafe { cgrp.free_table(&mut lock) };
 }
 
 /// Calls `f` on each registration that no release has begun on, under the
