@@ -26,7 +26,8 @@ check check-full: deps
 	@$(H)/host-check.sh $(OUT)/check
 	@$(if $(filter check-full,$@),touch $(OUT)/check/full)
 	@$(H)/run.sh $(OUT)/check $(CURDIR)/$(H)/guest-check.sh \
-		$(OUT)/check/lockdep $(CURDIR)/$(H)/guest-lockdep.sh || \
+		$(OUT)/check/lockdep $(CURDIR)/$(H)/guest-lockdep.sh \
+		$(OUT)/check/rcu $(CURDIR)/$(H)/guest-rcu.sh || \
 		echo "a guest run failed; the summary counts what it left"
 	@$(H)/summary.py $(OUT)/check
 

@@ -35,12 +35,14 @@ ACCEL=--disable-kvm
 # passed explicitly.
 MEMORY=1G
 [ "$FLAVOR" = bench ] && MEMORY=4G
+# A script may ask for kernel parameters of its own, in a '# boot:' line.
+EXTRA=$(sed -n 's/^# boot: //p' "$SCRIPT")
 CONSOLE=$OUT/console.txt
 rm -f "$CONSOLE"
 rc=0
 vng $ACCEL --run "$OBJ/arch/x86/boot/bzImage" --cpus 2 --memory $MEMORY \
 	--user root --rodir "$CACHE" --rwdir "$OUT" \
-	--append "kmemleak=on loglevel=4 no5lvl lockdep.lock_stat=0" \
+	--append "kmemleak=on loglevel=4 no5lvl lockdep.lock_stat=0 $EXTRA" \
 	-- "$SCRIPT $OUT $OBJ > $CONSOLE 2>&1" >/dev/null 2>&1 &
 guest=$!
 tail -n +1 -F --pid=$guest "$CONSOLE" 2>/dev/null

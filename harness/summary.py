@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 """Counts the results of a guest run: KUnit (KTAP in the kernel log), the
 kselftests (TAP files), a scan of the kernel log and kmemleak for reports,
-and the boot of its own that must show one lockdep report. Prints a line per
-suite, the figures the tests report ('# figure: NAME VALUE'), and last
-'N passed, N failed, N skipped'; exits 1 on any failure and when nothing
-ran."""
+the boot of its own that must show two lockdep reports, and the one that
+must show the report of a lookup outside RCU. Prints a line per suite, the
+figures the tests report ('# figure: NAME VALUE'), and last 'N passed, N
+failed, N skipped'; exits 1 on any failure and when nothing ran."""
 
 import collections
 import glob
@@ -165,6 +165,22 @@ def lockdep_boot(tally, out):
               why=why)
 
 
+def rcu_boot(tally, out):
+    """The boot of harness/guest-rcu.sh: its one KUnit case looks up outside
+    RCU, which the Rust walk must report as rcu_dereference() would."""
+    log = read(os.path.join(out, 'rcu', 'dmesg.txt'))
+    if log is None:
+        tally.add('rcu', 'boot-finished', False, why='no rcu/dmesg.txt')
+        return
+    bad = [l for l in log if REPORTS.search(l)]
+    text = '\n'.join(log)
+    ran = any(re.search(r'(?<!not )\bok \d+ lookup_outside_rcu_is_reported$', l) for l in log)
+    tally.add('rcu', 'lookup_outside_rcu_reported',
+              ran and len(bad) == 1 and 'suspicious RCU usage' in bad[0] and
+              'cgroup_driver/table.rs' in text,
+              why='\n    '.join(['case ran' if ran else 'case did not run', 'reports:'] + bad[:10]))
+
+
 def figures_of(out, figures):
     for path in sorted(glob.glob(os.path.join(out, 'ksft-*.tap'))):
         for line in read(path):
@@ -216,6 +232,7 @@ def main():
     kunit(tally, log or read(os.path.join(out, 'boot.log')) or [])
     kselftests(tally, out)
     lockdep_boot(tally, out)
+    rcu_boot(tally, out)
     total = [0, 0, 0]
     for suite, (p, f, s) in tally.suites.items():
         print(f'{suite}: {p} passed, {f} failed, {s} skipped')

@@ -402,6 +402,30 @@ static void release_kvfrees_without_free_data(struct kunit *test)
 	cgroup_driver_release(drv);
 }
 
+/* Set only in a boot of its own (harness/guest-rcu.sh): it makes a report. */
+static bool misuse_rcu;
+module_param(misuse_rcu, bool, 0);
+MODULE_PARM_DESC(misuse_rcu, "Look a cgroup's data up outside RCU, for lockdep to report");
+
+/*
+ * The Rust walk reads tables with acquire loads in place of
+ * rcu_dereference(): with PROVE_RCU it must report, as the C macro does, a
+ * read that no RCU read-side critical section protects.
+ */
+static void lookup_outside_rcu_is_reported(struct kunit *test)
+{
+	struct cgroup_driver_data *data;
+	struct cgroup_driver *drv;
+
+	if (!IS_ENABLED(CONFIG_PROVE_RCU) || !misuse_rcu)
+		kunit_skip(test, "needs PROVE_RCU and cgroup_driver_test.misuse_rcu=1");
+	drv = test_register(test, test_driver_new(test, true));
+	data = cgroup_driver_get_data(drv, root(), NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, data);
+	KUNIT_EXPECT_PTR_EQ(test, cgroup_driver_lookup_rcu(drv, root()), data);
+	cgroup_driver_release(drv);
+}
+
 static struct kunit_case cgroup_driver_cases[] = {
 	KUNIT_CASE(init_rejects_missing_funcs),
 	KUNIT_CASE(get_data_rejects_bad_arguments),
@@ -423,7 +447,18 @@ static struct kunit_suite cgroup_driver_suite = {
 	.test_cases = cgroup_driver_cases,
 };
 
-kunit_test_suite(cgroup_driver_suite);
+static struct kunit_case cgroup_driver_rcu_cases[] = {
+	KUNIT_CASE(lookup_outside_rcu_is_reported),
+	{}
+};
+
+/* A suite of its own, so that its boot runs nothing else. */
+static struct kunit_suite cgroup_driver_rcu_suite = {
+	.name = "cgroup_driver_rcu",
+	.test_cases = cgroup_driver_rcu_cases,
+};
+
+kunit_test_suites(&cgroup_driver_suite, &cgroup_driver_rcu_suite);
 
 MODULE_DESCRIPTION("KUnit tests of cgroup driver data");
 MODULE_LICENSE("GPL");

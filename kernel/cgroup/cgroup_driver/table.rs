@@ -8,6 +8,8 @@
 //! grace period.
 
 use super::lock::CgroupLock;
+#[cfg(CONFIG_PROVE_RCU)]
+use core::sync::atomic::AtomicBool;
 use core::{
     alloc::Layout,
     marker::PhantomData,
@@ -33,12 +35,13 @@ const MIN_SLOTS: usize = 4;
 ///
 /// # Safety
 ///
-/// While a value of the type exists, a table that its cgroup pointed to
-/// at any time during its existence is not freed.
+/// While a value of the type is borrowed, a table that a cgroup pointed to
+/// during the borrow is not freed.
 pub(crate) unsafe trait ReadSide {}
 
-// SAFETY: Tables are replaced and freed only under the mutex, and a
-// replaced one only after a grace period.
+// SAFETY: Only `Cgroup::table_for` replaces a table and only
+// `Cgroup::free_table` frees one, and both need the guard borrowed
+// exclusively.
 unsafe impl ReadSide for CgroupLock {}
 
 /// Proof that the thread is in an RCU read-side critical section.
@@ -50,13 +53,43 @@ unsafe impl ReadSide for CgroupLock {}
 pub(crate) struct InRcu(PhantomData<*mut ()>);
 
 impl InRcu {
+    /// Proof of the caller's RCU read-side critical section, whose entry is
+    /// inline C (`cgroup_driver_find_data()`).
+    ///
     /// # Safety
     ///
-    /// The caller is in an RCU read-side critical section that lasts as
-    /// long as the value.
+    /// The caller is in an RCU read-side critical section, which it neither
+    /// leaves nor sleeps in while the value exists.
     pub(crate) unsafe fn assume() -> Self {
+        #[cfg(CONFIG_PROVE_RCU)]
+        report_outside_rcu();
         // INVARIANT: Per the safety requirements.
         InRcu(PhantomData)
+    }
+}
+
+/// Reports, once, a claim of RCU that lockdep does not see: what
+/// `rcu_dereference()` checks in C, which the acquire loads of tables stand
+/// for.
+#[cfg(CONFIG_PROVE_RCU)]
+fn report_outside_rcu() {
+    static REPORTED: AtomicBool = AtomicBool::new(false);
+    // SAFETY: The queries of lockdep have no precondition.
+    let outside = unsafe {
+        bindings::debug_lockdep_rcu_enabled() != 0 && bindings::rcu_read_lock_held() == 0
+    };
+    if outside && !REPORTED.swap(true, Ordering::Relaxed) {
+        // SAFETY: Both strings are static and NUL-terminated.
+        unsafe {
+            bindings::lockdep_rcu_suspicious(
+                kernel::c_str!(file!()).as_char_ptr(),
+                line!() as _,
+                kernel::c_str!(
+                    "cgroup driver table read outside an RCU read-side critical section"
+                )
+                .as_char_ptr(),
+            )
+        };
     }
 }
 
@@ -65,22 +98,33 @@ impl InRcu {
 unsafe impl ReadSide for InRcu {}
 
 /// A cgroup, borrowed: `struct cgroup`.
+///
+/// # Invariants
+///
+/// The cgroup is valid for as long as it is borrowed.
 #[repr(transparent)]
 pub(crate) struct Cgroup(Opaque<bindings::cgroup>);
 
 impl Cgroup {
+    /// The cgroup at `ptr`.
+    ///
     /// # Safety
     ///
     /// `ptr` is a valid cgroup for `'a`.
     pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::cgroup) -> &'a Cgroup {
+        // INVARIANT: Per the safety requirements.
         // SAFETY: Per the safety requirements; the type is transparent.
         unsafe { &*ptr.cast() }
     }
 
+    /// The C `struct cgroup`.
     pub(crate) fn as_raw(&self) -> *mut bindings::cgroup {
         self.0.get()
     }
 
+    /// Whether the cgroup is on cgroup v2's hierarchy, where drivers keep
+    /// data.
+    #[inline]
     pub(crate) fn is_on_default_hierarchy(&self) -> bool {
         // SAFETY: The cgroup is valid, and its root never changes.
         unsafe { (*self.as_raw()).root == ptr::addr_of_mut!(bindings::cgrp_dfl_root) }
@@ -89,6 +133,7 @@ impl Cgroup {
     /// `driver_data`: the cgroup's table, which lookups load with acquire
     /// as `rcu_dereference()` does and writers store with release as
     /// `rcu_assign_pointer()` does.
+    #[inline]
     fn table_ptr(&self) -> &AtomicPtr<Table> {
         // SAFETY: The cgroup is valid; `driver_data` is a pointer that only
         // this file writes, always atomically, and `AtomicPtr` has its layout.
@@ -102,6 +147,7 @@ impl Cgroup {
     }
 
     /// The cgroup's table, if it has one.
+    #[inline]
     pub(crate) fn table<'a>(&'a self, _guard: &'a impl ReadSide) -> Option<&'a Table> {
         // SAFETY: A table that the cgroup points to is valid, and stays so
         // while `_guard` is borrowed (`ReadSide`).
@@ -110,6 +156,7 @@ impl Cgroup {
 
     /// The cgroup's table, to change its slots.
     pub(crate) fn table_mut<'a>(&'a self, lock: &'a mut CgroupLock) -> Option<TableMut<'a>> {
+        // INVARIANT: `lock` is borrowed exclusively for `'a`.
         self.table(lock).map(TableMut)
     }
 
@@ -122,6 +169,7 @@ impl Cgroup {
     ) -> Result<TableMut<'a>> {
         let old = self.table(lock);
         if let Some(old) = old.filter(|old| index < old.len) {
+            // INVARIANT: `lock` is borrowed exclusively for `'a`.
             return Ok(TableMut(old));
         }
         let len = (index + 1).next_power_of_two().max(MIN_SLOTS);
@@ -141,6 +189,7 @@ impl Cgroup {
             // nothing else queues it.
             unsafe { bindings::call_rcu(old.rcu.get(), Some(free_replaced_table)) };
         }
+        // INVARIANT: As above.
         Ok(TableMut(new))
     }
 
@@ -149,7 +198,7 @@ impl Cgroup {
     /// # Safety
     ///
     /// Nobody can look the cgroup up any more, and its table is empty.
-    pub(crate) unsafe fn free_table(&self, _lock: &CgroupLock) {
+    pub(crate) unsafe fn free_table(&self, _lock: &mut CgroupLock) {
         let table = self.table_ptr().swap(ptr::null_mut(), Ordering::Relaxed);
         if let Some(table) = NonNull::new(table) {
             // SAFETY: The table came from `Table::new`, and the cgroup, now
@@ -219,6 +268,7 @@ impl Table {
         unsafe { Kmalloc::free(table.cast(), Self::layout(len).unwrap_unchecked()) };
     }
 
+    /// The number of slots.
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -228,15 +278,23 @@ impl Table {
         unsafe { slice::from_raw_parts(self.slots.as_ptr(), self.len) }
     }
 
+    /// The slot of `index`, if the table has one; the lookups' way to it,
+    /// which has no check of `from_raw_parts` in debug builds.
+    #[inline]
+    fn slot(&self, index: usize) -> Option<&AtomicPtr<Data>> {
+        // SAFETY: `len` slots follow the header (type invariant).
+        (index < self.len).then(|| unsafe { &*self.slots.as_ptr().add(index) })
+    }
+
     /// The object in the slot of `index`, if the slot has one of `drv`.
     ///
     /// A table that a bigger one replaced may still hold the object of a
     /// released registration that had the same index: the compare tells it
     /// apart.
+    #[inline]
     pub(crate) fn find(&self, index: usize, drv: *const bindings::cgroup_driver) -> *mut Data {
         let data = self
-            .slots()
-            .get(index)
+            .slot(index)
             .map_or(ptr::null_mut(), |slot| slot.load(Ordering::Acquire));
         // SAFETY: An object in a slot lives while the table may be read
         // (type invariant), and its `drv` was set before it was published.
@@ -249,21 +307,42 @@ impl Table {
 }
 
 /// A table whose slots the holder of `cgroup_mutex` changes.
+///
+/// # Invariants
+///
+/// The guard is borrowed exclusively for `'a`, so the table is the
+/// cgroup's throughout, and the slots change only through this value.
 pub(crate) struct TableMut<'a>(&'a Table);
 
 impl TableMut<'_> {
+    /// The object in the slot of `index`, if the slot has one of `drv`.
     pub(crate) fn find(&self, index: usize, drv: *const bindings::cgroup_driver) -> *mut Data {
         self.0.find(index, drv)
     }
 
-    /// Stores `data` in the slot of `index`, which lookups load with acquire:
-    /// the object's header is written before.
-    pub(crate) fn set(&self, index: usize, data: *mut Data) {
+    /// Stores `data` in the empty slot of `index`, which lookups load with
+    /// acquire: the object's header is written before.
+    ///
+    /// # Safety
+    ///
+    /// `index` is below the table's length, and `data` is an object of the
+    /// registration of index `index` for the table's cgroup, which the
+    /// caller puts on the registration's list of objects under the same hold
+    /// of the mutex.
+    pub(crate) unsafe fn set(&self, index: usize, data: *mut Data) {
+        // INVARIANT: Per the safety requirements.
         self.0.slots()[index].store(data, Ordering::Release);
     }
 
     /// Empties the slot of `index`, and returns what it held.
-    pub(crate) fn take(&self, index: usize) -> *mut Data {
+    ///
+    /// # Safety
+    ///
+    /// `index` is below the table's length, and the caller takes the object
+    /// that the slot holds off its registration's list of objects under the
+    /// same hold of the mutex.
+    pub(crate) unsafe fn take(&self, index: usize) -> *mut Data {
+        // INVARIANT: Per the safety requirements.
         self.0.slots()[index].swap(ptr::null_mut(), Ordering::Relaxed)
     }
 }
