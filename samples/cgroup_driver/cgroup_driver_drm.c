@@ -39,9 +39,21 @@ static unsigned int devices = 2;
 module_param(devices, uint, 0444);
 MODULE_PARM_DESC(devices, "Number of devices to create (default: 2, at most 64)");
 
+/*
+ * On a kernel without the core, cgroup_driver_init_priv() is a stub that
+ * returns NULL and the driver works without per-cgroup settings; this takes
+ * the same path on a kernel with it, for the tests.
+ */
+static bool no_cgroup_data;
+module_param(no_cgroup_data, bool, 0444);
+MODULE_PARM_DESC(no_cgroup_data, "Register no cgroup driver data, as the stubs do");
+
 struct cgpu_device {
 	struct drm_device drm;
-	/* Released on unbind: use it only inside drm_dev_enter(). */
+	/*
+	 * Released on unbind: use it only inside drm_dev_enter(). NULL
+	 * without cgroup driver data: see cgpu_has_cgroup_data().
+	 */
 	struct cgroup_driver *cgdrv;
 	/* The cgroups that hold data, for debugfs; under data_lock. */
 	struct mutex data_lock;
@@ -137,6 +149,15 @@ static struct cgpu_cgroup *cgpu_get(struct cgpu_device *cdev,
 	return cg;
 }
 
+/*
+ * Without cgroup driver data the per-cgroup ioctls answer -EOPNOTSUPP, and
+ * contexts get an offset of 0, as in the root cgroup.
+ */
+static bool cgpu_has_cgroup_data(struct cgpu_device *cdev)
+{
+	return cdev->cgdrv;
+}
+
 /* The index of @param, or -EINVAL. */
 static int cgpu_param_index(u64 param)
 {
@@ -175,6 +196,8 @@ static int cgpu_effective(struct cgpu_device *cdev, struct cgroup *cgrp, int ind
 {
 	int level, value, effective = INT_MAX;
 
+	if (!cgpu_has_cgroup_data(cdev))
+		return 0;
 	for (level = cgrp->level; level >= 1; level--) {
 		value = cgpu_own(cdev, cgrp->ancestors[level], index);
 		if (value != CGPU_UNSET)
@@ -217,6 +240,8 @@ static int cgpu_setparam(struct drm_device *drm, void *data, struct drm_file *fi
 	if (index < 0 || args->flags & ~CGROUP_GPU_PARAM_UNSET ||
 	    (unset ? args->value : !cgpu_value_valid(index, args->value)))
 		return -EINVAL;
+	if (!cgpu_has_cgroup_data(to_cgpu(drm)))
+		return -EOPNOTSUPP;
 	cgrp = cgroup_driver_cgroup_from_fd(args->cgroup_fd, true);
 	if (IS_ERR(cgrp))
 		return PTR_ERR(cgrp);
@@ -240,6 +265,8 @@ static int cgpu_getparam(struct drm_device *drm, void *data, struct drm_file *fi
 
 	if (index < 0 || args->flags & ~CGROUP_GPU_PARAM_EFFECTIVE)
 		return -EINVAL;
+	if (!cgpu_has_cgroup_data(to_cgpu(drm)))
+		return -EOPNOTSUPP;
 	cgrp = cgroup_driver_cgroup_from_fd(args->cgroup_fd, false);
 	if (IS_ERR(cgrp))
 		return PTR_ERR(cgrp);
@@ -440,9 +467,12 @@ static int cgpu_probe(struct platform_device *pdev)
 	INIT_LIST_HEAD(&cdev->data);
 
 	/* One registration per device: devices never share cgroup data. */
-	cdev->cgdrv = cgroup_driver_init_priv(&cgpu_cgroup_funcs, cdev);
+	if (!no_cgroup_data)
+		cdev->cgdrv = cgroup_driver_init_priv(&cgpu_cgroup_funcs, cdev);
 	if (IS_ERR(cdev->cgdrv))
 		return PTR_ERR(cdev->cgdrv);
+	if (!cgpu_has_cgroup_data(cdev))
+		pr_info_once(DRIVER_NAME ": no cgroup driver data: per-cgroup settings answer -EOPNOTSUPP, contexts get offset 0\n");
 	drm_debugfs_add_files(&cdev->drm, cgpu_debugfs_list,
 			      ARRAY_SIZE(cgpu_debugfs_list));
 	ret = drm_dev_register(&cdev->drm, 0);

@@ -78,6 +78,11 @@ extern "C" {
  * EINVAL for the root cgroup, EPERM for the root of the caller's cgroup
  * namespace and EACCES when the caller may not write the directory of the
  * cgroup's parent and lacks CAP_SYS_ADMIN.
+ *
+ * On a kernel without cgroup driver data (CONFIG_CGROUP_DRIVER's stubs),
+ * where only the DRM sample builds, both ioctls fail with EOPNOTSUPP once
+ * @param, @flags and @value have passed the checks above, and contexts get
+ * an offset of 0.
  */
 struct cgroup_gpu_param {
 	__s32 cgroup_fd;

@@ -740,6 +740,51 @@ TEST_F(uapi, contexts_per_file_are_bounded)
 	EXPECT_EQ(0, ctx_create(self->dev[1], 0, NULL));
 }
 
+/*
+ * On a kernel without the core, cgroup_driver_init_priv() returns NULL and
+ * the DRM sample runs without per-cgroup settings; no_cgroup_data=1 takes
+ * that path here. The Rust sample needs the core, so this is the DRM
+ * sample's alone.
+ */
+TEST(drm_without_cgroup_data)
+{
+	char root[PATH_MAX], *cg = NULL;
+	int dev[2], fd, kmsg;
+
+	if (cg_find_unified_root(root, sizeof(root), NULL))
+		SKIP(return, "cgroup v2 is not mounted");
+	unload_module("cgroup_driver_drm");
+	kmsg = kmsg_open();
+	ASSERT_LE(0, kmsg);
+	ASSERT_EQ(0, load_sample_with("cgroup_driver_drm", "no_cgroup_data=1"));
+	ASSERT_EQ(0, open_drm_devices(dev));
+	fd = make_cgroup(root, "cgroup_gpu_stubs", &cg);
+	ASSERT_LE(0, fd);
+
+	/* Arguments are checked first, as with the core. */
+	EXPECT_EQ(-EINVAL, setparam(dev[0], fd, OFFSET, CGROUP_GPU_PRIORITY_MAX + 1));
+	EXPECT_EQ(-EOPNOTSUPP, setparam(dev[0], fd, OFFSET, -100));
+	EXPECT_EQ(-EOPNOTSUPP, unset(dev[0], fd, OFFSET));
+	EXPECT_EQ(ERR(EOPNOTSUPP), getparam(dev[0], fd, DISPBOOST));
+	EXPECT_EQ(ERR(EOPNOTSUPP), effective(dev[1], fd, OFFSET));
+	ASSERT_EQ(0, cg_enter_current(cg));
+	EXPECT_EQ(-5, ctx_create(dev[0], -5, NULL));
+	EXPECT_EQ(0, ctx_create(dev[1], 0, NULL));
+	ASSERT_EQ(0, cg_enter_current(root));
+	EXPECT_EQ(-1, core_objects("cgroup_driver_drm"));
+	/* Both devices took the path; the log says why once. */
+	EXPECT_TRUE(kmsg_find(kmsg, "cgroup_gpu: no cgroup driver data"));
+	EXPECT_FALSE(kmsg_find(kmsg, "cgroup_gpu: no cgroup driver data"));
+
+	close(kmsg);
+	close(fd);
+	close(dev[0]);
+	close(dev[1]);
+	rmdir(cg);
+	free(cg);
+	EXPECT_EQ(0, unload_module("cgroup_driver_drm"));
+}
+
 TEST_F(uapi, freed_when_the_cgroup_goes)
 {
 	ASSERT_EQ(0, setparam(self->dev[0], self->a, OFFSET, 1));
