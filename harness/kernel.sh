@@ -57,7 +57,8 @@ configure() {
 # Upstream's build output (hundreds of warnings in files we never touch)
 # goes to a log; the terminal gets the stage, the time and the objects
 # built since the stage began against the count of a full build of this
-# config (the last one seen).
+# config: the last one seen here, or on a fresh machine the one recorded in
+# harness/object-counts.
 LOG="$WORK/build-$FLAVOR.log"
 COUNT="$OBJ/.cgdrv-objects"
 STAMP="$OBJ/.cgdrv-stage"
@@ -66,9 +67,15 @@ objects() {
 	find "$OBJ" -name '*.o' "$@" 2>/dev/null | wc -l
 }
 
+expected_objects() {
+	cat "$COUNT" 2>/dev/null ||
+		awk -v f="$FLAVOR" '$1 == f { print "about " $2 }' "$REPO/harness/object-counts" | grep . ||
+		echo '?'
+}
+
 progress() {
 	local stage=$1 start=$SECONDS every=60 total line
-	total=$(cat "$COUNT" 2>/dev/null || echo '?')
+	total=$(expected_objects)
 	[ -t 2 ] && every=5
 	while sleep $every; do
 		line="$stage: $(objects -newer "$STAMP") of $total objects built, $(( (SECONDS - start) / 60 ))m$(( (SECONDS - start) % 60 ))s"
