@@ -66,6 +66,42 @@ kernel_cgroup_tests() {
 	done
 }
 
+# The kernel's tests run over cgroups that hold data: a module gives each
+# cgroup outside this project's subtrees (cgroup_*) data as it appears, and
+# the trace counts the cgroups that the tests create. The result says how
+# many of them held data when they were freed.
+TRACE=/sys/kernel/tracing
+POLL=$(dirname "$CGDRV_KSELFTEST_MODULE")/cgroup_driver_poll.ko
+with_data_start() {
+	mountpoint -q $TRACE || mount -t tracefs none $TRACE
+	echo '!(path ~ "/cgroup_*")' > $TRACE/events/cgroup/cgroup_mkdir/filter
+	echo 1 > $TRACE/events/cgroup/cgroup_mkdir/enable
+	insmod "$POLL"
+}
+
+with_data_stop() {
+	local tap=$OUT/ksft-cgroup-with_data.tap created given freed
+	# Cgroups removed last are freed after an RCU grace period and a work
+	# item: wait for them before release takes what is left.
+	sleep 2
+	read -r _ given _ freed _ < /sys/kernel/debug/cgroup_driver_poll/stats
+	rmmod cgroup_driver_poll
+	echo 0 > $TRACE/events/cgroup/cgroup_mkdir/enable
+	created=$(grep -c 'cgroup_mkdir:' $TRACE/trace)
+	{
+		echo "1..1"
+		if [ "$freed" -gt 0 ]; then
+			echo "ok 1 cgroups_freed_holding_data"
+		else
+			echo "not ok 1 cgroups_freed_holding_data"
+		fi
+		echo "# figure: upstream_cgroups_created $created"
+		echo "# figure: upstream_cgroups_given_data $given"
+		echo "# figure: upstream_cgroups_freed_holding_data $freed"
+		echo "exit 0"
+	} > "$tap"
+}
+
 cgroup_driver_test() {
 	(cd "$SELFTESTS/cgroup_driver" && run cgroup_driver "$OBJ/kselftest/cgroup_driver/$1")
 }
@@ -75,7 +111,9 @@ cgroup_driver_test() {
 # A kernel without this project (make vanilla-check) runs only the kernel's.
 if [ -d "$OBJ/kselftest/cgroup_driver" ]; then
 	{
+		with_data_start
 		kernel_cgroup_tests
+		with_data_stop
 		cgroup_driver_test test_uapi
 	} &
 	cgroup_driver_test test_core
