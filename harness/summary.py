@@ -142,19 +142,28 @@ def log_scan(tally, out, figures):
     return log
 
 
+def boot_of_its_own(tally, out, name):
+    """The kernel log of the boot that left OUT/NAME, its lines that report
+    problems, and why a check of them failed; None if it left no log."""
+    log = read(os.path.join(out, name, 'dmesg.txt'))
+    if log is None:
+        tally.add(name, 'boot-finished', False, why=f'no {name}/dmesg.txt')
+        return None
+    bad = [l for l in log if REPORTS.search(l)]
+    return log, bad, '\n    '.join(['reports:'] + bad[:10])
+
+
 def lockdep_boot(tally, out):
     """The boot of harness/guest-lockdep.sh: two reports of hits, which the
     core tells the debugging about as if they missed (cgroup_driver_get_data()
     calls might_sleep() and might_lock()): sleeping with preemption off, then
     the inversion of cgroup_mutex and cpu_hotplug_lock under
     cpus_read_lock()."""
-    log = read(os.path.join(out, 'lockdep', 'dmesg.txt'))
-    if log is None:
-        tally.add('lockdep', 'boot-finished', False, why='no lockdep/dmesg.txt')
+    boot = boot_of_its_own(tally, out, 'lockdep')
+    if boot is None:
         return
-    bad = [l for l in log if REPORTS.search(l)]
+    log, bad, why = boot
     text = '\n'.join(log)
-    why = '\n    '.join(['reports:'] + bad[:10])
     atomic = [l for l in bad if 'sleeping function called from invalid context' in l]
     circular = [l for l in bad if 'possible circular locking dependency' in l]
     tally.add('lockdep', 'hit_with_preemption_off_reported',
@@ -168,17 +177,15 @@ def lockdep_boot(tally, out):
 def rcu_boot(tally, out):
     """The boot of harness/guest-rcu.sh: its one KUnit case looks up outside
     RCU, which the Rust walk must report as rcu_dereference() would."""
-    log = read(os.path.join(out, 'rcu', 'dmesg.txt'))
-    if log is None:
-        tally.add('rcu', 'boot-finished', False, why='no rcu/dmesg.txt')
+    boot = boot_of_its_own(tally, out, 'rcu')
+    if boot is None:
         return
-    bad = [l for l in log if REPORTS.search(l)]
-    text = '\n'.join(log)
+    log, bad, why = boot
     ran = any(re.search(r'(?<!not )\bok \d+ lookup_outside_rcu_is_reported$', l) for l in log)
     tally.add('rcu', 'lookup_outside_rcu_reported',
               ran and len(bad) == 1 and 'suspicious RCU usage' in bad[0] and
-              'cgroup_driver/table.rs' in text,
-              why='\n    '.join(['case ran' if ran else 'case did not run', 'reports:'] + bad[:10]))
+              'cgroup_driver/table.rs' in '\n'.join(log),
+              why=why if ran else 'the case did not run; ' + why)
 
 
 def figures_of(out, figures):
