@@ -45,7 +45,8 @@ vng $ACCEL --run "$OBJ/arch/x86/boot/bzImage" --cpus 2 --memory $MEMORY \
 	--append "kmemleak=on loglevel=4 no5lvl lockdep.lock_stat=0 $EXTRA" \
 	-- "$SCRIPT $OUT $OBJ > $CONSOLE 2>&1" >/dev/null 2>&1 &
 guest=$!
-tail -n +1 -F --pid=$guest "$CONSOLE" 2>/dev/null
+# tail exits 1 when the file did not exist as it started: not an error.
+tail -n +1 -F --pid=$guest "$CONSOLE" 2>/dev/null || true
 wait $guest || rc=$?
 [ -e "$CONSOLE" ] || log "the guest left no output"
 exit $rc
