@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The module that a registration's callbacks live in.
+//!
+//! Without `CONFIG_MODULES` all code is built in: `THIS_MODULE` is NULL,
+//! `struct module` has no fields and `__module_address()` is a C static
+//! inline, which bindgen does not see.
 
 use kernel::bindings;
 
@@ -14,6 +18,12 @@ pub(crate) const OWNER_LEN: usize = 56;
 /// `module` is NULL or a module that cannot be freed during the call.
 pub(crate) unsafe fn name_of(module: *const bindings::module) -> [u8; OWNER_LEN] {
     let mut owner = [0u8; OWNER_LEN];
+    #[cfg(not(CONFIG_MODULES))]
+    let name: &[u8] = {
+        let _ = module;
+        b"kernel"
+    };
+    #[cfg(CONFIG_MODULES)]
     let name: &[u8] = if module.is_null() {
         b"kernel"
     } else {
@@ -26,6 +36,7 @@ pub(crate) unsafe fn name_of(module: *const bindings::module) -> [u8; OWNER_LEN]
 }
 
 /// The module that holds the code at `addr`, NULL if built in, and its name.
+#[cfg(CONFIG_MODULES)]
 pub(crate) fn module_of(addr: usize) -> (*mut bindings::module, [u8; OWNER_LEN]) {
     // SAFETY: Entering a sched-RCU read-side section has no precondition.
     unsafe { bindings::rcu_read_lock_sched() };
@@ -37,6 +48,13 @@ pub(crate) fn module_of(addr: usize) -> (*mut bindings::module, [u8; OWNER_LEN])
     // SAFETY: The section was entered above.
     unsafe { bindings::rcu_read_unlock_sched() };
     (module, owner)
+}
+
+/// The module that holds the code at `addr`: none, all is built in.
+#[cfg(not(CONFIG_MODULES))]
+pub(crate) fn module_of(_addr: usize) -> (*mut bindings::module, [u8; OWNER_LEN]) {
+    // SAFETY: NULL is allowed.
+    (core::ptr::null_mut(), unsafe { name_of(core::ptr::null()) })
 }
 
 /// The name that [`name_of`] returned, as a string.
