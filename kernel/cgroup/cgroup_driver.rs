@@ -735,6 +735,14 @@ impl CgroupDriver {
 /// `module` is NULL or a module that cannot be freed during the call.
 unsafe fn name_of(module: *const bindings::module) -> [u8; OWNER_LEN] {
     let mut owner = [0u8; OWNER_LEN];
+    // Without modules, `struct module` has no fields, and `module` is NULL:
+    // `THIS_MODULE` is NULL in built-in code, and so is `module_of()`.
+    #[cfg(not(CONFIG_MODULES))]
+    let name: &[u8] = {
+        let _ = module;
+        b"kernel"
+    };
+    #[cfg(CONFIG_MODULES)]
     let name: &[u8] = if module.is_null() {
         b"kernel"
     } else {
@@ -747,6 +755,7 @@ unsafe fn name_of(module: *const bindings::module) -> [u8; OWNER_LEN] {
 }
 
 /// The module that holds the code at `addr`, NULL if built in, and its name.
+#[cfg(CONFIG_MODULES)]
 fn module_of(addr: usize) -> (*mut bindings::module, [u8; OWNER_LEN]) {
     // SAFETY: Entering a sched-RCU read-side section has no precondition.
     unsafe { bindings::rcu_read_lock_sched() };
@@ -758,6 +767,14 @@ fn module_of(addr: usize) -> (*mut bindings::module, [u8; OWNER_LEN]) {
     // SAFETY: The section was entered above.
     unsafe { bindings::rcu_read_unlock_sched() };
     (module, owner)
+}
+
+/// Without modules all code is built in (`__module_address()` is a C
+/// static inline that returns NULL, which bindgen does not see).
+#[cfg(not(CONFIG_MODULES))]
+fn module_of(_addr: usize) -> (*mut bindings::module, [u8; OWNER_LEN]) {
+    // SAFETY: NULL is allowed.
+    (ptr::null_mut(), unsafe { name_of(ptr::null()) })
 }
 
 /// Allocates the object of `drv` for `cgrp` and stores it, unless another
