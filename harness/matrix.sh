@@ -27,17 +27,38 @@ OURS="$MATRIX/ours"
 # The symbols that random configurations draw, each y or n (m or n where
 # only a module makes sense), on top of configs/base.config: what our code
 # builds differently with.
-RANDOM_BOOLS=(CGROUPS MEMCG CGROUP_BPF MODULES SMP DEBUG_KERNEL PROVE_LOCKING
-	      DEBUG_ATOMIC_SLEEP DEBUG_FS DRM RUST KUNIT CGROUP_DRIVER_KUNIT_TEST
-	      KASAN CGDRV_MATRIX_RFC_DRIVER)
+RANDOM_BOOLS=(CGROUPS MEMCG CGROUP_BPF MODULES SMP MULTIUSER DEBUG_KERNEL
+	      PROVE_LOCKING DEBUG_ATOMIC_SLEEP DEBUG_FS DRM RUST KUNIT
+	      CGROUP_DRIVER_KUNIT_TEST KASAN CGDRV_MATRIX_RFC_DRIVER)
 RANDOM_MODULES=(SAMPLE_CGROUP_DRIVER SAMPLE_RUST_CGROUP_DRIVER CGROUP_DRIVER_BENCH)
 RANDOM_PREEMPT=(PREEMPT_NONE PREEMPT_VOLUNTARY PREEMPT)
 
-# Our files, by their path in the tree: a diagnostic in any other file is
-# upstream's.
-our_files() {
-	(cd "$REPO" && git ls-files "${OVERLAY_DIRS[@]}" &&
-		sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' patches/0*.patch) | sort -u
+# What is ours, in $OURS: "FILE" for each new file of the overlay and
+# "FILE:LINE" for each line that patches/ adds to an upstream file (its
+# other lines are upstream's, whatever they report), then "FUNCTION" for
+# each function our C files define, which sparse names in a report of a
+# header's inline. Upstream's version of a patched file comes from the
+# tarball, once.
+our_code() {
+	local f
+	(cd "$REPO" && git ls-files "${OVERLAY_DIRS[@]}") > "$OURS.files"
+	sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$REPO"/patches/0*.patch | sort -u > "$OURS.patched"
+	if [ ! -f "$MATRIX/pristine/.complete" ]; then
+		rm -rf "$MATRIX/pristine"
+		mkdir -p "$MATRIX/pristine"
+		tar -xf "$KTAR" -C "$MATRIX/pristine" --strip-components=1 \
+			$(sed 's|^|linux-source-6.12/|' "$OURS.patched")
+		touch "$MATRIX/pristine/.complete"
+	fi
+	{
+		cat "$OURS.files"
+		while read -r f; do
+			diff --unchanged-line-format= --old-line-format= \
+				--new-line-format="$f:%dn"$'\n' "$MATRIX/pristine/$f" "$TREE/$f" || true
+		done < "$OURS.patched"
+		(cd "$REPO" && grep -hoE '^[a-z].*[^a-z0-9_]([a-z0-9_]+)\(' $(grep -E '\.[ch]$' "$OURS.files")) |
+			sed -E 's/.*[^a-z0-9_]([a-z0-9_]+)\($/\1()/'
+	} > "$OURS"
 }
 
 # The fragment of random configuration $1: each symbol drawn from bash's
@@ -63,15 +84,27 @@ random_fragment() {
 # rustc a header line, then the file on a "-->" line); with $2 = failed,
 # the first error of any file if none of ours is found.
 first_report() {
-	python3 - "$OURS" "$1" "${2:-}" <<-'EOF'
+	python3 - "$OURS" "$1" "${2:-}" "$TREE" "$MATRIX" <<-'EOF'
 		import re
 		import sys
 		ours = set(open(sys.argv[1]).read().split())
+		functions = {w[:-2] for w in ours if w.endswith('()')}
 		failed = sys.argv[3] == 'failed'
+		tree, matrix = sys.argv[4] + '/', re.escape(sys.argv[5])
 
-		def ours_(path):
-		    path = re.sub(r'^(\./|\.\./)+', '', path)
-		    return any(path == p or path.endswith('/' + p) for p in ours)
+		def ours_(path, line):
+		    if path.startswith(tree):
+		        path = path[len(tree):]
+		    path = re.sub(rf'^{matrix}/[^/]+/ext/|^(\./|\.\./)+', '', path)
+		    return path in ours or f'{path}:{line}' in ours
+
+		def named(text):
+		    return any(n in functions for n in re.findall(r"'(\w+)'", text))
+
+		# rust/Makefile builds the helpers without -Wmissing-prototypes:
+		# only Rust calls them, through bindgen.
+		def excused(path, text):
+		    return '/rust/helpers/' in path and 'was not declared' in text
 
 		OUR_MODULES = re.compile(r'cgroup_driver|cgroup_gpu')
 		header = None
@@ -83,19 +116,20 @@ first_report() {
 		        if first_error is None and line.startswith('error'):
 		            first_error = line
 		        continue
-		    m = re.match(r'^\s*--> (\S+?):\d+:\d+', line)
+		    m = re.match(r'^\s*--> (\S+?):(\d+):\d+', line)
 		    if m and header:
-		        if ours_(m.group(1)):
+		        if ours_(m.group(1), m.group(2)):
 		            print(f'{header} at {m.group(1)}')
 		            sys.exit(0)
 		        header = None
 		        continue
-		    m = re.match(r'^(\S+?):\d+:(?:\d+:)? (warning|error): ', line)
+		    m = re.match(r'^(\S+?):(\d+):(?:\d+:)? (warning|error): (.*)', line)
 		    if m:
-		        if ours_(m.group(1)):
+		        if ((ours_(m.group(1), m.group(2)) or named(m.group(4))) and
+		                not excused(m.group(1), m.group(4))):
 		            print(line)
 		            sys.exit(0)
-		        if first_error is None and m.group(2) == 'error':
+		        if first_error is None and m.group(3) == 'error':
 		            first_error = line
 		        continue
 		    # modpost: without vmlinux.o every symbol of the kernel is
@@ -119,7 +153,8 @@ our_links() {
 	local obj=$1 ko sym exported
 	shift
 	exported=$(find "$obj/kernel/cgroup" "$obj/rust" -name '*.o' 2>/dev/null |
-		xargs -r llvm-nm --defined-only -j 2>/dev/null | sed -n 's/^__export_symbol_//p')
+		xargs -r llvm-nm --defined-only -j 2>/dev/null | sed -n 's/^__export_symbol_//p' ||
+		true)
 	for ko in "$@"; do
 		for sym in $(llvm-nm -u -j "$ko" | grep -E 'cgroup_driver'); do
 			grep -qxF "$sym" <<< "$exported" && continue
@@ -172,7 +207,8 @@ build_config() {
 		;;
 	esac
 	mk=(make -C "$TREE" O="$obj" -j"$(( $(nproc) + 1 ))" LLVM=1 CC="ccache clang"
-	    "${RUST_TOOLS[@]}" KBUILD_KCONFIG="$MATRIX/Kconfig" W=1 "${extra[@]}")
+	    "${RUST_TOOLS[@]}" KBUILD_KCONFIG="$MATRIX/Kconfig" W=1 KBUILD_MODPOST_WARN=1
+	    "${extra[@]}")
 	: > "$obj/build.log"
 
 	for b in "${bases[@]}"; do fragments+=("$REPO/configs/$b.config"); done
@@ -208,7 +244,7 @@ build_config() {
 		kos+=(samples/rust/rust_cgroup_driver.ko)
 	[ "$(opt "$obj" CGROUP_DRIVER_BENCH)" = m ] && kos+=(lib/cgroup_driver_benchmark.ko)
 	if [ $rc = 0 ] && [ $(( ${#targets[@]} + ${#kos[@]} )) -gt 0 ]; then
-		KBUILD_MODPOST_WARN=1 "${mk[@]}" "${targets[@]}" "${kos[@]}" \
+		"${mk[@]}" "${targets[@]}" "${kos[@]}" \
 			>> "$obj/build.log" 2>&1 || rc=$?
 	fi
 	linked=("${kos[@]/#/$obj/}")
@@ -219,7 +255,7 @@ build_config() {
 		rm -rf "$obj/ext"
 		mkdir -p "$ext"
 		cp "$REPO"/tools/testing/selftests/cgroup_driver/test_module/* "$ext"
-		KBUILD_MODPOST_WARN=1 "${mk[@]}" M="$ext" modules >> "$obj/build.log" 2>&1 || rc=$?
+		"${mk[@]}" M="$ext" modules >> "$obj/build.log" 2>&1 || rc=$?
 		linked+=($(find "$ext" -name '*.ko'))
 	fi
 	if [ $rc = 0 ] && grep -q '^# matrix-sparse' "$frag"; then
@@ -233,7 +269,7 @@ build_config() {
 }
 
 mkdir -p "$MATRIX"
-our_files > "$OURS"
+our_code
 # mainmenu must come first: the kernel's top-level Kconfig cannot be sourced.
 cat "$TREE/Kconfig" "$FRAGMENTS/Kconfig" > "$MATRIX/Kconfig"
 if [ $# = 0 ]; then
