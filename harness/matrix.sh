@@ -79,12 +79,14 @@ random_fragment() {
 	echo "CONFIG_${RANDOM_PREEMPT[RANDOM % ${#RANDOM_PREEMPT[@]}]}=y"
 }
 
-# The first diagnostic worth failing for in build log $1: an error or a
-# warning in one of our files (C, sparse and modpost report a line each;
-# rustc a header line, then the file on a "-->" line); with $2 = failed,
+# The first diagnostic worth failing for in build log $1 of object
+# directory $2, against which the compilers name the sources: an error or
+# a warning in one of our files (C, sparse and modpost report a line each;
+# rustc a header line, then the file on a "-->" line); with $3 = failed,
 # the first error of any file if none of ours is found.
 first_report() {
-	python3 - "$OURS" "$1" "${2:-}" "$TREE" "$MATRIX" <<-'EOF'
+	python3 - "$OURS" "$1" "${3:-}" "$TREE" "$MATRIX" "$2" <<-'EOF'
+		import os
 		import re
 		import sys
 		ours = set(open(sys.argv[1]).read().split())
@@ -93,9 +95,10 @@ first_report() {
 		tree, matrix = sys.argv[4] + '/', re.escape(sys.argv[5])
 
 		def ours_(path, line):
+		    path = os.path.normpath(os.path.join(sys.argv[6], path))
 		    if path.startswith(tree):
 		        path = path[len(tree):]
-		    path = re.sub(rf'^{matrix}/[^/]+/ext/|^(\./|\.\./)+', '', path)
+		    path = re.sub(rf'^{matrix}/[^/]+/ext/', '', path)
 		    return path in ours or f'{path}:{line}' in ours
 
 		def named(text):
@@ -116,9 +119,9 @@ first_report() {
 		        if first_error is None and line.startswith('error'):
 		            first_error = line
 		        continue
-		    m = re.match(r'^\s*--> (\S+?):(\d+):\d+', line)
+		    m = re.match(r'^\s*--> ((\S+?):(\d+):\d+)', line)
 		    if m and header:
-		        if ours_(m.group(1), m.group(2)):
+		        if ours_(m.group(2), m.group(3)):
 		            print(f'{header} at {m.group(1)}')
 		            sys.exit(0)
 		        header = None
@@ -267,8 +270,11 @@ build_config() {
 			>> "$obj/build.log" 2>&1 || rc=$?
 		"${mk[@]}" C=2 CHECK=sparse M="$ext" modules >> "$obj/build.log" 2>&1 || rc=$?
 	fi
-	why=$(first_report "$obj/build.log" "$([ $rc = 0 ] || echo failed)")
+	why=$(first_report "$obj/build.log" "$obj" "$([ $rc = 0 ] || echo failed)")
 	[ -n "$why" ] || [ $rc != 0 ] || why=$(our_links "$obj" "${linked[@]}")
+	# kbuild reports a warning only when it compiles the object: the next
+	# run must compile, and report, it again.
+	[ -z "$why" ] || "${mk[@]}" -s clean > /dev/null 2>&1 || true
 	echo "$why"
 }
 
