@@ -36,27 +36,33 @@ RANDOM_PREEMPT=(PREEMPT_NONE PREEMPT_VOLUNTARY PREEMPT)
 # What is ours, in $OURS: "FILE" for each new file of the overlay and
 # "FILE:LINE" for each line that patches/ adds to an upstream file (its
 # other lines are upstream's, whatever they report), then "FUNCTION" for
-# each function our C files define, which sparse names in a report of a
-# header's inline. Upstream's version of a patched file comes from the
-# tarball, once.
+# each function our C files define, which sparse names ("in 'FUNCTION'")
+# in a report of a header's inline. Upstream's version of a patched file comes from the
+# tarball, the first time a patch touches it.
 our_code() {
-	local f
+	local f tmp missing
 	(cd "$REPO" && git ls-files "${OVERLAY_DIRS[@]}") > "$OURS.files"
-	sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$REPO"/patches/0*.patch | sort -u > "$OURS.patched"
-	if [ ! -f "$MATRIX/pristine/.complete" ]; then
-		rm -rf "$MATRIX/pristine"
+	sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$REPO"/patches/0*.patch |
+		sort -u > "$OURS.patched"
+	missing=$(while read -r f; do
+		[ -f "$MATRIX/pristine/$f" ] || echo "linux-source-6.12/$f"
+	done < "$OURS.patched")
+	if [ -n "$missing" ]; then
+		tmp=$(mktemp -d)
+		tar -xf "$KTAR" -C "$tmp" --strip-components=1 $missing
 		mkdir -p "$MATRIX/pristine"
-		tar -xf "$KTAR" -C "$MATRIX/pristine" --strip-components=1 \
-			$(sed 's|^|linux-source-6.12/|' "$OURS.patched")
-		touch "$MATRIX/pristine/.complete"
+		cp -r "$tmp"/. "$MATRIX/pristine"
+		rm -rf "$tmp"
 	fi
 	{
 		cat "$OURS.files"
 		while read -r f; do
 			diff --unchanged-line-format= --old-line-format= \
-				--new-line-format="$f:%dn"$'\n' "$MATRIX/pristine/$f" "$TREE/$f" || true
+				--new-line-format="$f:%dn"$'\n' "$MATRIX/pristine/$f" "$TREE/$f" ||
+				true
 		done < "$OURS.patched"
-		(cd "$REPO" && grep -hoE '^[a-z].*[^a-z0-9_]([a-z0-9_]+)\(' $(grep -E '\.[ch]$' "$OURS.files")) |
+		(cd "$REPO" && grep -hoE '^[a-z].*[^a-z0-9_]([a-z0-9_]+)\(' \
+			$(grep -E '\.[ch]$' "$OURS.files")) |
 			sed -E 's/.*[^a-z0-9_]([a-z0-9_]+)\($/\1()/'
 	} > "$OURS"
 }
@@ -102,7 +108,7 @@ first_report() {
 		    return path in ours or f'{path}:{line}' in ours
 
 		def named(text):
-		    return any(n in functions for n in re.findall(r"'(\w+)'", text))
+		    return any(n in functions for n in re.findall(r"\bin '(\w+)'", text))
 
 		# rust/Makefile builds the helpers without -Wmissing-prototypes:
 		# only Rust calls them, through bindgen.
