@@ -69,18 +69,24 @@ our_code() {
 
 # The fragment of random configuration $1: each symbol drawn from bash's
 # generator seeded with $1, so that a seed always gives the same fragment.
+# Every draw is made in this shell: bash reseeds the generator in a
+# subshell, $(...) included.
 random_fragment() {
-	local s
+	local s v
 	RANDOM=$1
 	echo "# random configuration of seed $1"
 	echo "CONFIG_SAMPLES=y"
 	echo "CONFIG_SAMPLES_RUST=y"
 	echo "CONFIG_RUNTIME_TESTING_MENU=y"
 	for s in "${RANDOM_BOOLS[@]}"; do
-		echo "CONFIG_$s=$( (( RANDOM % 2 )) && echo y || echo n)"
+		v=n
+		(( RANDOM % 2 )) && v=y
+		echo "CONFIG_$s=$v"
 	done
 	for s in "${RANDOM_MODULES[@]}"; do
-		echo "CONFIG_$s=$( (( RANDOM % 2 )) && echo m || echo n)"
+		v=n
+		(( RANDOM % 2 )) && v=m
+		echo "CONFIG_$s=$v"
 	done
 	echo "CONFIG_${RANDOM_PREEMPT[RANDOM % ${#RANDOM_PREEMPT[@]}]}=y"
 }
