@@ -7,7 +7,7 @@
 H := harness
 OUT := $(CURDIR)/build/out
 
-.PHONY: all deps tree kernel check check-full vanilla-check demo bench lint patches fresh-check clean
+.PHONY: all deps tree kernel check check-full vanilla-check demo bench lint matrix patches fresh-check clean
 all: kernel
 
 deps:
@@ -20,7 +20,10 @@ kernel: tree
 	@$(H)/kernel.sh
 
 # The host tests (seconds, no kernel) run first: they guard the harness.
-# check-full adds what is too slow for every run (harness/guest-check.sh).
+# check-full adds what is too slow for every run (harness/guest-check.sh)
+# and, after the guests, the build matrix (make matrix), whose TAP the
+# summary counts with the rest.
+MATRIX_TAP := $(OUT)/check/ksft-host-matrix.tap
 check check-full: deps
 	@rm -rf $(OUT)/check
 	@$(H)/host-check.sh $(OUT)/check
@@ -29,6 +32,8 @@ check check-full: deps
 		$(OUT)/check/lockdep $(CURDIR)/$(H)/guest-lockdep.sh \
 		$(OUT)/check/rcu $(CURDIR)/$(H)/guest-rcu.sh || \
 		echo "a guest run failed; the summary counts what it left"
+	@$(if $(filter check-full,$@),$(H)/tree.sh && \
+		{ $(H)/matrix.sh > $(MATRIX_TAP); echo "exit $$?" >> $(MATRIX_TAP); })
 	@$(H)/summary.py $(OUT)/check
 
 demo: deps
@@ -42,6 +47,12 @@ bench:
 	@rm -rf $(OUT)/bench
 	@FLAVOR=bench $(H)/run.sh $(OUT)/bench $(CURDIR)/$(H)/guest-bench.sh
 	@/usr/bin/python3 $(H)/bench.py $(OUT)/bench/results.txt $(CURDIR)
+
+# Our objects built in many configurations, W=1 and sparse
+# (harness/matrix.sh): CONFIGS names some of configs/matrix/ or random-SEED,
+# SEED the first of the three random ones.
+matrix: tree
+	@$(H)/matrix.sh $(CONFIGS)
 
 # The kernel's cgroup selftests on the same config without this project:
 # does each entry of harness/known-failures fail there too?

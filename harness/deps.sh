@@ -16,6 +16,8 @@ DEBS=(
 	# the kernel build
 	make gcc libc6-dev clang lld llvm libclang-dev libelf-dev libssl-dev
 	pkg-config bc flex bison cpio perl ccache
+	# make matrix: sparse over our C files
+	sparse
 	# the guest: virtme-ng, QEMU and what its init uses
 	python3 python3-pip ca-certificates qemu-system-x86 udev kmod procps
 	# the guest's scratch filesystem for the kernel's cgroup selftests

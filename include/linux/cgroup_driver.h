@@ -59,7 +59,7 @@ struct cgroup_driver_funcs {
 	struct module *owner;
 };
 
-#ifdef CONFIG_CGROUP_DRIVER
+#ifdef CONFIG_CGROUP_DRIVER_CORE
 
 /**
  * cgroup_driver_init - register a driver, or one device of it
@@ -181,7 +181,7 @@ struct cgroup_driver_data *cgroup_driver_bench_rfc(struct cgroup_driver *drv,
 u64 cgroup_driver_bench_take_release_hold(void);
 #endif
 
-#else /* !CONFIG_CGROUP_DRIVER */
+#else /* !CONFIG_CGROUP_DRIVER_CORE */
 
 static inline struct cgroup_driver *
 cgroup_driver_init(const struct cgroup_driver_funcs *funcs)
@@ -220,6 +220,6 @@ static inline struct cgroup *cgroup_driver_cgroup_from_fd(int fd, bool configure
 	return ERR_PTR(-EINVAL);
 }
 
-#endif /* !CONFIG_CGROUP_DRIVER */
+#endif /* !CONFIG_CGROUP_DRIVER_CORE */
 
 #endif /* _LINUX_CGROUP_DRIVER_H */

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit test of the !CONFIG_CGROUP_DRIVER stubs of <linux/cgroup_driver.h>,
- * compiled here with the option hidden so that the stubs, not the core, are
- * what this file calls.
+ * KUnit test of the !CONFIG_CGROUP_DRIVER_CORE stubs of
+ * <linux/cgroup_driver.h>, compiled here with the option hidden so that the
+ * stubs, not the core, are what this file calls.
  */
-#undef CONFIG_CGROUP_DRIVER
+#undef CONFIG_CGROUP_DRIVER_CORE
 #include <linux/cgroup_driver.h>
 
 #include <kunit/test.h>

@@ -3,16 +3,18 @@
 //! Cgroups, and driver data kept on them.
 //!
 //! [`Cgroup`] is a reference-counted cgroup, available with cgroups. With
-//! `CONFIG_CGROUP_DRIVER`, a driver that keeps its own data on each cgroup
-//! declares the type of that data, implements [`CgroupData`] for it and
-//! creates a [`Registration`] per device. [`Registration::get`] then finds,
+//! the core, `CONFIG_CGROUP_DRIVER_CORE` (which a driver's `select
+//! CGROUP_DRIVER` builds wherever there are cgroups and Rust), a driver that
+//! keeps its own data on each cgroup declares the type of that data,
+//! implements [`CgroupData`] for it and creates a [`Registration`] per
+//! device. [`Registration::get`] then finds,
 //! or builds on first use, the data of any cgroup of the default (v2)
 //! hierarchy.
 //!
 //! C headers: [`include/linux/cgroup.h`](srctree/include/linux/cgroup.h) and
 //! [`include/linux/cgroup_driver.h`](srctree/include/linux/cgroup_driver.h).
 
-#[cfg(CONFIG_CGROUP_DRIVER)]
+#[cfg(CONFIG_CGROUP_DRIVER_CORE)]
 use crate::error::{from_err_ptr, Result};
 use crate::{
     bindings,
@@ -20,9 +22,9 @@ use crate::{
 };
 use core::{ptr, ptr::NonNull};
 
-#[cfg(CONFIG_CGROUP_DRIVER)]
+#[cfg(CONFIG_CGROUP_DRIVER_CORE)]
 mod data;
-#[cfg(CONFIG_CGROUP_DRIVER)]
+#[cfg(CONFIG_CGROUP_DRIVER_CORE)]
 pub use data::{CgroupData, Registration};
 
 /// A cgroup: `struct cgroup`.
@@ -159,7 +161,7 @@ impl Cgroup {
     /// assert_eq!(Cgroup::from_fd(3).err(), Some(EBADF));
     /// assert_eq!(Cgroup::from_fd(-1).err(), Some(EBADF));
     /// ```
-    #[cfg(CONFIG_CGROUP_DRIVER)]
+    #[cfg(CONFIG_CGROUP_DRIVER_CORE)]
     pub fn from_fd(fd: i32) -> Result<ARef<Self>> {
         Self::lookup_fd(fd, false)
     }
@@ -208,12 +210,12 @@ impl Cgroup {
     /// assert_eq!(set_limit(&reg, -1, 5), Err(EBADF));
     /// # Ok::<(), Error>(())
     /// ```
-    #[cfg(CONFIG_CGROUP_DRIVER)]
+    #[cfg(CONFIG_CGROUP_DRIVER_CORE)]
     pub fn from_fd_to_configure(fd: i32) -> Result<ARef<Self>> {
         Self::lookup_fd(fd, true)
     }
 
-    #[cfg(CONFIG_CGROUP_DRIVER)]
+    #[cfg(CONFIG_CGROUP_DRIVER_CORE)]
     fn lookup_fd(fd: i32, configure: bool) -> Result<ARef<Self>> {
         // SAFETY: The function takes any fd number and returns a cgroup with
         // a reference, or an error pointer.

@@ -79,7 +79,7 @@ extern "C" {
  * namespace and EACCES when the caller may not write the directory of the
  * cgroup's parent and lacks CAP_SYS_ADMIN.
  *
- * On a kernel without cgroup driver data (CONFIG_CGROUP_DRIVER's stubs),
+ * On a kernel without cgroup driver data (the stubs of cgroup_driver.h),
  * where only the DRM sample builds, both ioctls fail with EOPNOTSUPP once
  * @param, @flags and @value have passed the checks above, and contexts get
  * an offset of 0.
