@@ -78,6 +78,8 @@ random_fragment() {
 	echo "CONFIG_SAMPLES=y"
 	echo "CONFIG_SAMPLES_RUST=y"
 	echo "CONFIG_RUNTIME_TESTING_MENU=y"
+	# tinyconfig's SLUB_TINY would rule KASAN out.
+	echo "CONFIG_SLUB_TINY=n"
 	for s in "${RANDOM_BOOLS[@]}"; do
 		v=n
 		(( RANDOM >= 16384 )) && v=y
