@@ -70,7 +70,7 @@ our_code() {
 # The fragment of random configuration $1: each symbol drawn from bash's
 # generator seeded with $1, so that a seed always gives the same fragment.
 # Every draw is made in this shell: bash reseeds the generator in a
-# subshell, $(...) included.
+# subshell, $(...) included. A draw is its high bit, the better one.
 random_fragment() {
 	local s v
 	RANDOM=$1
@@ -78,14 +78,16 @@ random_fragment() {
 	echo "CONFIG_SAMPLES=y"
 	echo "CONFIG_SAMPLES_RUST=y"
 	echo "CONFIG_RUNTIME_TESTING_MENU=y"
+	# tinyconfig's SLUB_TINY would rule KASAN out.
+	echo "CONFIG_SLUB_TINY=n"
 	for s in "${RANDOM_BOOLS[@]}"; do
 		v=n
-		(( RANDOM % 2 )) && v=y
+		(( RANDOM >= 16384 )) && v=y
 		echo "CONFIG_$s=$v"
 	done
 	for s in "${RANDOM_MODULES[@]}"; do
 		v=n
-		(( RANDOM % 2 )) && v=m
+		(( RANDOM >= 16384 )) && v=m
 		echo "CONFIG_$s=$v"
 	done
 	echo "CONFIG_${RANDOM_PREEMPT[RANDOM % ${#RANDOM_PREEMPT[@]}]}=y"
