@@ -83,15 +83,18 @@ struct cgpu_hw_fence;
  */
 struct cgpu_engine {
 	struct drm_gpu_scheduler sched;
-	/* Guards running, dead and every job's cancel and released. */
+	/* Guards what follows and every job's cancel and released. */
 	spinlock_t lock;
 	struct cgpu_hw_fence *running;
 	/* Set at unbind: jobs that reach the engine then end at once. */
 	bool dead;
 	/* Jobs that have left the engine. */
 	u64 ended;
-	/* Jobs the scheduler has not freed; unbind waits for none. */
-	atomic_t jobs;
+	/*
+	 * Jobs the scheduler has not freed; unbind waits for none, under the
+	 * lock, so that the last free_job has stopped touching the device.
+	 */
+	unsigned int jobs;
 	wait_queue_head_t idle;
 };
 
@@ -170,6 +173,7 @@ struct cgpu_context {
  */
 struct cgpu_hw_fence {
 	struct dma_fence base;
+	/* The fence's own: its state is the engine's, under the engine's lock. */
 	spinlock_t lock;
 	struct cgpu_engine *engine;
 	struct hrtimer timer;
@@ -434,6 +438,24 @@ static const struct dma_fence_ops cgpu_fence_ops = {
 };
 
 /*
+ * @hw leaves the engine after @ns: its place in the order, and its usage.
+ * Under the engine's lock.
+ */
+static void cgpu_engine_account(struct cgpu_hw_fence *hw, u64 ns, bool done)
+{
+	int i;
+
+	hw->end_seq = ++hw->engine->ended;
+	for (i = 0; i < ARRAY_SIZE(hw->usage); i++) {
+		if (!hw->usage[i])
+			continue;
+		atomic64_add(ns, &hw->usage[i]->engine_ns);
+		if (done)
+			atomic64_inc(&hw->usage[i]->jobs_done);
+	}
+}
+
+/*
  * Takes @hw off the engine if it is there, accounts its time and signals it
  * with @error. Whoever takes it off does this, once, and the accounting is
  * done under the engine's lock, so that an ender that found it gone knows
@@ -443,8 +465,6 @@ static void cgpu_engine_end(struct cgpu_hw_fence *hw, int error)
 {
 	struct cgpu_engine *engine = hw->engine;
 	unsigned long flags;
-	u64 ns;
-	int i;
 
 	spin_lock_irqsave(&engine->lock, flags);
 	if (engine->running != hw) {
@@ -452,15 +472,7 @@ static void cgpu_engine_end(struct cgpu_hw_fence *hw, int error)
 		return;
 	}
 	engine->running = NULL;
-	hw->end_seq = ++engine->ended;
-	ns = ktime_to_ns(ktime_sub(ktime_get(), hw->start));
-	for (i = 0; i < ARRAY_SIZE(hw->usage); i++) {
-		if (!hw->usage[i])
-			continue;
-		atomic64_add(ns, &hw->usage[i]->engine_ns);
-		if (!error)
-			atomic64_inc(&hw->usage[i]->jobs_done);
-	}
+	cgpu_engine_account(hw, ktime_to_ns(ktime_sub(ktime_get(), hw->start)), !error);
 	spin_unlock_irqrestore(&engine->lock, flags);
 
 	if (error)
@@ -524,6 +536,9 @@ static struct dma_fence *cgpu_run_job(struct drm_sched_job *sched_job)
 		spin_unlock_irq(&engine->lock);
 		return dma_fence_get(&hw->base);
 	}
+	/* A released plug reaches the engine and leaves it at once. */
+	if (!error)
+		cgpu_engine_account(hw, 0, true);
 	spin_unlock_irq(&engine->lock);
 	if (error)
 		dma_fence_set_error(&hw->base, error);
@@ -536,6 +551,7 @@ static void cgpu_free_job(struct drm_sched_job *sched_job)
 	struct cgpu_job *job = to_cgpu_job(sched_job);
 	struct cgpu_engine *engine = job->hw->engine;
 	struct dma_fence *hw = &job->hw->base;
+	unsigned long flags;
 
 	/* A job the scheduler dropped never reached the engine: end it too. */
 	if (!dma_fence_is_signaled(hw)) {
@@ -545,8 +561,11 @@ static void cgpu_free_job(struct drm_sched_job *sched_job)
 	drm_sched_job_cleanup(sched_job);
 	dma_fence_put(hw);
 	kfree(job);
-	if (atomic_dec_and_test(&engine->jobs))
+	/* The scheduler's workqueue or, for dropped jobs, the system's. */
+	spin_lock_irqsave(&engine->lock, flags);
+	if (!--engine->jobs)
 		wake_up(&engine->idle);
+	spin_unlock_irqrestore(&engine->lock, flags);
 }
 
 /*
@@ -571,11 +590,14 @@ static int cgpu_engine_init(struct cgpu_device *cdev)
 	};
 
 	spin_lock_init(&engine->lock);
-	atomic_set(&engine->jobs, 0);
 	init_waitqueue_head(&engine->idle);
 	return drm_sched_init(&engine->sched, &args);
 }
 
+/*
+ * At unbind, with the engine dead: waits until the scheduler has taken
+ * every queued job, which then ends with -ENODEV.
+ */
 static void cgpu_ctx_destroy_entities(struct cgpu_context *ctx)
 {
 	int level;
@@ -615,7 +637,9 @@ static void cgpu_engine_fini(struct cgpu_device *cdev)
 	INIT_LIST_HEAD(&cdev->contexts);
 	mutex_unlock(&cdev->contexts_lock);
 
-	wait_event(engine->idle, !atomic_read(&engine->jobs));
+	spin_lock_irq(&engine->lock);
+	wait_event_lock_irq(engine->idle, !engine->jobs, engine->lock);
+	spin_unlock_irq(&engine->lock);
 	drm_sched_fini(&engine->sched);
 }
 
@@ -685,17 +709,28 @@ static int cgpu_ctx_init(struct cgpu_device *cdev, struct cgpu_context *ctx)
 }
 
 /*
- * Frees @ctx, with its entities unless unbind destroyed them: under the
- * lock, since after unbind's the scheduler is gone.
+ * Takes @ctx's entities off the scheduler unless unbind did, without
+ * waiting for the engine, which another file's plug may hold: the scheduler
+ * drops their queued jobs (-ESRCH). Under the lock, since after unbind the
+ * scheduler is gone.
  */
-static void cgpu_ctx_free(struct cgpu_device *cdev, struct cgpu_context *ctx)
+static void cgpu_ctx_stop(struct cgpu_device *cdev, struct cgpu_context *ctx)
 {
+	int level;
+
 	mutex_lock(&cdev->contexts_lock);
 	if (ctx->listed) {
 		list_del(&ctx->node);
-		cgpu_ctx_destroy_entities(ctx);
+		for (level = 0; level < CGPU_LEVELS; level++)
+			drm_sched_entity_fini(&ctx->entities[level]);
+		ctx->listed = false;
 	}
 	mutex_unlock(&cdev->contexts_lock);
+}
+
+static void cgpu_ctx_free(struct cgpu_device *cdev, struct cgpu_context *ctx)
+{
+	cgpu_ctx_stop(cdev, ctx);
 	cgroup_put(ctx->cgrp);
 	kfree(ctx);
 }
@@ -750,8 +785,8 @@ static int cgpu_ctx_get(struct drm_device *drm, void *data, struct drm_file *fil
 	return cgpu_ctx_effective(drm, ctx, &args->effective);
 }
 
-static struct cgpu_hw_fence *cgpu_hw_fence_create(struct cgpu_engine *engine,
-						   const struct cgroup_gpu_submit *args)
+static struct cgpu_hw_fence *
+cgpu_hw_fence_create(struct cgpu_engine *engine, const struct cgroup_gpu_submit *args)
 {
 	struct cgpu_hw_fence *hw = kzalloc(sizeof(*hw), GFP_KERNEL_ACCOUNT);
 
@@ -830,7 +865,9 @@ static int cgpu_queue_job(struct cgpu_device *cdev, struct cgpu_file *cfile,
 	ref->hw->usage[1] = ctx->cgroup_usage;
 	job->hw = ref->hw;
 	dma_fence_get(&job->hw->base);
-	atomic_inc(&cdev->engine.jobs);
+	spin_lock_irq(&cdev->engine.lock);
+	cdev->engine.jobs++;
+	spin_unlock_irq(&cdev->engine.lock);
 
 	cookie = dma_fence_begin_signalling();
 	drm_sched_job_arm(&job->base);
@@ -923,7 +960,9 @@ static int cgpu_wait(struct drm_device *drm, void *data, struct drm_file *file)
 	if (!hw)
 		return -ENOENT;
 
-	timeout = min_t(u64, nsecs_to_jiffies64(args->timeout_ns), MAX_SCHEDULE_TIMEOUT);
+	/* Rounded up: a wait is never shorter than asked. */
+	timeout = args->timeout_ns ? nsecs_to_jiffies64(args->timeout_ns) + 1 : 0;
+	timeout = min_t(u64, timeout, MAX_SCHEDULE_TIMEOUT);
 	ret = dma_fence_wait_timeout(fence, true, timeout);
 	if (ret >= 0 && dma_fence_is_signaled(fence)) {
 		args->status = fence->error;
@@ -978,7 +1017,13 @@ static void cgpu_postclose(struct drm_device *drm, struct drm_file *file)
 	struct cgpu_context *ctx;
 	unsigned long id;
 
-	/* Its jobs end before its contexts' entities go, so these drain. */
+	/*
+	 * Its queued jobs go with their entities, then the one on the engine
+	 * ends: none can reach the engine in between. The contexts, whose
+	 * cgroups hold the running job's usage, go last.
+	 */
+	xa_for_each(&cfile->contexts, id, ctx)
+		cgpu_ctx_stop(to_cgpu(drm), ctx);
 	xa_for_each(&cfile->jobs, id, ref)
 		cgpu_engine_cancel(ref->hw, -ECANCELED);
 	xa_for_each(&cfile->contexts, id, ctx)

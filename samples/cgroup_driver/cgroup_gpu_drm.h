@@ -160,9 +160,9 @@ struct cgroup_gpu_submit {
  * @flags: in: must be 0
  * @timeout_ns: in: how long to wait, at least 0; 0 only looks
  * @status: out: how the job ended: 0 done, or the negative errno that ended
- *	it early: -ECANCELED when its file was closed (or -ESRCH for jobs the
- *	GPU scheduler dropped as their process was killed), -ENODEV when its
- *	device went away
+ *	it early: -ECANCELED when its file was closed while it ran, -ESRCH
+ *	when it was still queued then (dropped, as the GPU scheduler drops an
+ *	entity's jobs), -ENODEV when its device went away
  * @pad: must be 0
  * @end_seq: out: the job's place among the jobs that left the device's
  *	engine, 1 for the first since the device was bound; 0 for a job that
@@ -200,16 +200,19 @@ struct cgroup_gpu_job {
  * (or not 0 for a plug), a @pad that is not 0 or a @syncobj on a misc
  * device, with ENOENT if the file has no context @ctx_id or no syncobj
  * @syncobj, and with EBUSY when the file holds CGROUP_GPU_MAX_JOBS jobs.
- * WAIT fails with EINVAL for @flags or @pad not 0 or a negative @timeout_ns,
- * with ENOENT if the file has no job @job_id, with ETIME if the job has not
- * ended within @timeout_ns, and with EINTR if a signal came first (unless its handler restarts the call). UNPLUG
- * releases a plug (a plug released before it reaches the engine ends as
- * soon as it does, and one that has ended stays so): it fails with EINVAL
- * for a @pad that is not 0 or a job that is not a plug, and with ENOENT if
- * the file has no job @job_id.
+ * WAIT fails with EINVAL for @flags or @pad not 0 or a negative
+ * @timeout_ns, with ENOENT if the file has no job @job_id, with ETIME if
+ * the job has not ended within @timeout_ns, and with EINTR if a signal came
+ * first (unless its handler restarts the call). UNPLUG releases a plug (a
+ * plug released before it reaches the engine ends as soon as it does, and
+ * one that has ended stays so): it fails with EINVAL for a @pad that is not
+ * 0 or a job that is not a plug, and with ENOENT if the file has no job
+ * @job_id.
  *
- * Closing a file ends its jobs, queued or running, with -ECANCELED; a device
- * that goes away ends its jobs with -ENODEV, and wakes every WAIT.
+ * Closing a file ends its jobs at once: the one on the engine with
+ * -ECANCELED, the queued ones with -ESRCH, none of them starting in
+ * between. A device that goes away ends its jobs with -ENODEV and wakes
+ * every WAIT in progress; later ioctls fail with ENODEV, as below.
  *
  * Every ioctl fails with ENODEV once its device has gone away, for example
  * unbound from its driver, while the file stays open; with EFAULT if its

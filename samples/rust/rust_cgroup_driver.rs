@@ -381,29 +381,35 @@ impl Device {
         self.changed.notify_all();
     }
 
-    /// Ends `job` with `-ECANCELED` unless it has ended: now if it runs,
-    /// without running if it is queued.
-    fn cancel(&self, job: &Job) {
+    /// Ends those of `jobs` that have not ended, as closing their file
+    /// does: the queued ones with `-ESRCH`, never run, as the DRM sample's
+    /// scheduler drops them, then the one on the engine, if it is one of
+    /// them, with `-ECANCELED`. None of them starts in between.
+    fn cancel(&self, jobs: &[Option<Arc<Job>>]) {
         let now = Ktime::ktime_get().to_ns();
         let mut engine = self.engine.lock();
         self.advance(&mut engine, now);
-        if job.result().is_some() {
-            return;
+        for job in jobs.iter().flatten() {
+            if engine.queues[job.level].remove(&job.key).is_some() {
+                job.status
+                    .store(-(kernel::bindings::ESRCH as i32), Ordering::Relaxed);
+                job.ended.store(true, Ordering::Relaxed);
+            }
         }
-        let status = -(kernel::bindings::ECANCELED as i32);
         match engine.running.take() {
-            Some(running) if running.job.key == job.key => {
-                self.finish(&mut engine, job, (now - running.start) as u64, status);
+            Some(running) if jobs.iter().flatten().any(|j| Arc::ptr_eq(j, &running.job)) => {
+                let status = -(kernel::bindings::ECANCELED as i32);
+                self.finish(
+                    &mut engine,
+                    &running.job,
+                    (now - running.start) as u64,
+                    status,
+                );
                 engine.start_next(now);
             }
-            running => {
-                engine.running = running;
-                engine.queues[job.level].remove(&job.key);
-                job.status.store(status, Ordering::Relaxed);
-                job.ended.store(true, Ordering::Relaxed);
-                self.changed.notify_all();
-            }
+            running => engine.running = running,
         }
+        self.changed.notify_all();
     }
 
     /// Waits until `job` has ended or `deadline` (ns of `Ktime`) has come.
@@ -426,8 +432,9 @@ impl Device {
                 .map_or(deadline, |end| end.min(deadline));
             let ms = ((next - now) as u64).div_ceil(NSEC_PER_MSEC as u64);
             let jiffies = msecs_to_jiffies(u32::try_from(ms).unwrap_or(u32::MAX));
-            if let CondVarTimeoutResult::Signal { .. } =
-                self.changed.wait_interruptible_timeout(&mut engine, jiffies)
+            if let CondVarTimeoutResult::Signal { .. } = self
+                .changed
+                .wait_interruptible_timeout(&mut engine, jiffies)
             {
                 return Err(ERESTARTSYS);
             }
@@ -646,9 +653,7 @@ impl OpenFile {
 #[pinned_drop]
 impl PinnedDrop for OpenFile {
     fn drop(self: Pin<&mut Self>) {
-        for job in self.jobs.lock().iter().flatten() {
-            self.device.cancel(job);
-        }
+        self.device.cancel(&self.jobs.lock());
     }
 }
 

@@ -1106,6 +1106,26 @@ TEST_F(uapi, jobs_per_file_are_bounded)
 	EXPECT_EQ(-EBUSY, submit(self->dev[0], ctx, JOB_NS, NULL));
 }
 
+/* A plug released before it reaches the engine ends as soon as it does. */
+TEST_F(uapi, plug_released_early_ends_when_it_runs)
+{
+	long ctx = ctx_in(self->dev[0], self->cg_a, self->root);
+	struct cgroup_gpu_wait w;
+	int first, second;
+	__u64 seq;
+
+	ASSERT_LE(0, ctx);
+	first = submit(self->dev[0], ctx, 0, NULL);
+	second = submit(self->dev[0], ctx, 0, NULL);
+	ASSERT_LT(0, second);
+	ASSERT_EQ(0, unplug(self->dev[0], second));
+	EXPECT_EQ(-ETIME, wait_job(self->dev[0], second, 0, &w));
+	ASSERT_EQ(0, unplug(self->dev[0], first));
+	seq = job_end_seq(self->dev[0], first, 0);
+	EXPECT_NE(0, seq);
+	EXPECT_EQ(seq + 1, job_end_seq(self->dev[0], second, 0));
+}
+
 /*
  * Contexts of two cgroups queue jobs behind a plug, alternately: every job
  * of the higher cgroup runs before any of the lower one's. The next jobs of
@@ -1232,44 +1252,81 @@ static int sync_file_status(int fd)
 	return info.status;
 }
 
+/* Submits a job of @ns (0: a plug) with a syncobj; its fence as a sync_file. */
+static int submit_fenced(int dev, __u32 ctx, __u64 ns)
+{
+	struct cgroup_gpu_submit s = {
+		.ctx_id = ctx, .duration_ns = ns,
+		.flags = ns ? 0 : CGROUP_GPU_SUBMIT_PLUG,
+		.syncobj = syncobj_create(dev),
+	};
+
+	if (!s.syncobj || ioctl(dev, DRM_IOCTL_CGROUP_GPU_SUBMIT, &s))
+		return -1;
+	return syncobj_sync_file(dev, s.syncobj);
+}
+
 /*
  * Closing a file ends its jobs, running or queued: more than the wait below
- * of them go with it, so the other file's job runs within it.
+ * of them go with it, so the other file's job runs within it. The DRM
+ * out-fences say how: -ECANCELED for the plug on the engine, -ESRCH for a
+ * job still queued.
  */
 TEST_F(uapi, closing_a_file_cancels_its_jobs)
 {
-	int other = reopen(self->dev[0]), plug, i, id, fence = -1;
+	int other = reopen(self->dev[0]), i, id, plug = -1, queued = -1;
 	long ctx, mine;
-	__u32 syncobj = 0;
 
 	ASSERT_LE(0, other);
 	ctx = ctx_in(other, self->cg_a, self->root);
 	mine = ctx_in(self->dev[0], self->cg_a, self->root);
 	ASSERT_LE(0, ctx);
 	ASSERT_LE(0, mine);
-	plug = submit(other, ctx, 0, NULL);
-	ASSERT_LT(0, plug);
-	for (i = 1; i < CGROUP_GPU_MAX_JOBS - 1; i++)
-		ASSERT_LT(0, submit(other, ctx, CGROUP_GPU_JOB_MAX_NS, NULL));
 	if (variant->bus_driver) {
-		struct cgroup_gpu_submit s = {
-			.ctx_id = ctx, .duration_ns = CGROUP_GPU_JOB_MAX_NS,
-			.syncobj = syncobj = syncobj_create(other),
-		};
-
-		ASSERT_NE(0, syncobj);
-		ASSERT_EQ(0, ioctl(other, DRM_IOCTL_CGROUP_GPU_SUBMIT, &s));
-		fence = syncobj_sync_file(other, syncobj);
-		ASSERT_LE(0, fence);
+		plug = submit_fenced(other, ctx, 0);
+		queued = submit_fenced(other, ctx, CGROUP_GPU_JOB_MAX_NS);
+		ASSERT_LE(0, plug);
+		ASSERT_LE(0, queued);
+	} else {
+		ASSERT_LT(0, submit(other, ctx, 0, NULL));
+		ASSERT_LT(0, submit(other, ctx, CGROUP_GPU_JOB_MAX_NS, NULL));
 	}
+	for (i = 2; i < CGROUP_GPU_MAX_JOBS; i++)
+		ASSERT_LT(0, submit(other, ctx, CGROUP_GPU_JOB_MAX_NS, NULL));
 	id = submit(self->dev[0], mine, JOB_NS, NULL);
 	ASSERT_LT(0, id);
 	ASSERT_EQ(0, close(other));
 	EXPECT_NE(0, job_end_seq(self->dev[0], id, 0));
-	if (fence >= 0) {
-		EXPECT_EQ(-ECANCELED, sync_file_status(fence));
-		close(fence);
+	if (plug >= 0) {
+		EXPECT_EQ(-ECANCELED, sync_file_status(plug));
+		EXPECT_EQ(-ESRCH, sync_file_status(queued));
+		close(plug);
+		close(queued);
 	}
+}
+
+/*
+ * Another file's plug holds the engine: closing a file with queued jobs
+ * does not wait for it, and neither does an unbind after that.
+ */
+TEST_F(uapi, close_does_not_wait_for_the_engine)
+{
+	int other = reopen(self->dev[0]);
+	long ctx = ctx_in(self->dev[0], self->cg_a, self->root);
+	long theirs = ctx_in(other, self->cg_a, self->root);
+	struct cgroup_gpu_wait w;
+	int plug;
+
+	ASSERT_LE(0, other);
+	ASSERT_LE(0, ctx);
+	ASSERT_LE(0, theirs);
+	plug = submit(self->dev[0], ctx, 0, NULL);
+	ASSERT_LT(0, plug);
+	ASSERT_LT(0, submit(other, theirs, JOB_NS, NULL));
+	ASSERT_EQ(0, close(other));
+	EXPECT_EQ(-ETIME, wait_job(self->dev[0], plug, 0, &w));
+	ASSERT_EQ(0, unplug(self->dev[0], plug));
+	EXPECT_NE(0, job_end_seq(self->dev[0], plug, 0));
 }
 
 /* The DRM way: the job's out-fence in a syncobj, for DRM_IOCTL_SYNCOBJ_WAIT. */
@@ -1361,7 +1418,7 @@ TEST_F(uapi, drm_usage_is_accounted)
 	int other = reopen(self->dev[0]);
 	long ctx_b = ctx_in(other, self->cg_b, self->root);
 	long long ns, jobs;
-	int i;
+	int i, id;
 
 	if (!variant->bus_driver)
 		SKIP(return, "fdinfo and debugfs usage are the DRM sample's");
@@ -1369,8 +1426,10 @@ TEST_F(uapi, drm_usage_is_accounted)
 	ASSERT_LE(0, ctx_b);
 	EXPECT_EQ(0, fdinfo_value(self->dev[0], "drm-engine-render"));
 	EXPECT_LE(0, fdinfo_value(self->dev[0], "drm-client-id"));
-	for (i = 0; i < 3; i++)
-		EXPECT_NE(0, job_end_seq(self->dev[0], submit(self->dev[0], ctx_a, JOB_NS, NULL), 0));
+	for (i = 0; i < 3; i++) {
+		id = submit(self->dev[0], ctx_a, JOB_NS, NULL);
+		EXPECT_NE(0, job_end_seq(self->dev[0], id, 0));
+	}
 	EXPECT_NE(0, job_end_seq(other, submit(other, ctx_b, JOB_NS, NULL), 0));
 	EXPECT_LE(3 * JOB_NS, fdinfo_value(self->dev[0], "drm-engine-render"));
 	EXPECT_LE(JOB_NS, fdinfo_value(other, "drm-engine-render"));
@@ -1680,7 +1739,7 @@ static int hostile_one(struct hostile *h, int dev, bool whole_number, __u64 *sta
 		DRM_IOCTL_CGROUP_GPU_SUBMIT, DRM_IOCTL_CGROUP_GPU_WAIT,
 		DRM_IOCTL_CGROUP_GPU_UNPLUG,
 	};
-	const int ncmds = sizeof(cmds) / sizeof(cmds[0]);
+	const int ncmds = ARRAY_SIZE(cmds);
 	enum fd_kind fd = rnd(state) % FD_KINDS;
 	enum ptr_kind ptr = rnd(state) % 4 ? PTR_OK : rnd(state) % PTR_KINDS;
 	int which = rnd(state) % ncmds, exact = -1, i;
