@@ -86,6 +86,11 @@ for dev in $(echo $DEVICES | cut -d' ' -f1) /dev/cgroup_gpu_rust0; do
 	contend "$dev" | sed 's/^/    /'
 	offsets "$dev" 200 -300
 done
+say "the DRM devices' per-cgroup usage after it (debugfs): engine time and jobs done"
+for d in /sys/kernel/debug/dri/cgroup_gpu.*/cgroups; do
+	echo "$d:"
+	sed 's/^/  /' "$d"
+done
 
 rmdir "$CG/interactive" "$CG/batch"
 # The cgroup core frees removed cgroups from a workqueue.
