@@ -172,6 +172,63 @@ def free_path(r):
                   "with data, per cgroup", "with / without"], rows)
 
 
+# The demo's workload: what an interactive job may wait for on an engine
+# that never preempts, its own time plus the longest batch job's, in ns.
+INTERACTIVE_NS = 1_000_000
+BATCH_NS = 20_000_000
+SAMPLES = (("drm", "C DRM sample (GPU scheduler, hrtimer)"),
+           ("rust", "Rust sample (its own engine, jiffies)"))
+MODES = (("offsets", "offsets +200 / -300"), ("none", "no offsets (baseline)"))
+
+
+def scheduling(r):
+    rows = []
+    limit = INTERACTIVE_NS + BATCH_NS
+    for sample, label in SAMPLES:
+        s = f"sched-{sample}"
+        for mode, what in MODES:
+            if not r.has(s, 99, mode):
+                continue
+            rows.append([label, what,
+                         fmt(r, s, 50, mode, lambda v: v / 1e6, " ms"),
+                         fmt(r, s, 99, mode, lambda v: v / 1e6, " ms"),
+                         fratio(r.median(s, 99, mode) / limit)])
+    return table(["sample", "cgroups", "interactive latency, median", "p99",
+                  f"p99 / {limit / 1e6:.0f} ms (1 ms own + 20 ms batch job)"], rows)
+
+
+def latencies(results_dir, sample, mode):
+    """Every interactive latency of the repetitions after the warm-up, in ms."""
+    out = []
+    for name in sorted(os.listdir(results_dir)):
+        parts = name[:-len(".txt")].split("-")
+        if name.startswith("latency-") and parts[1:3] == [sample, mode] and parts[3] != "0":
+            with open(os.path.join(results_dir, name)) as f:
+                out += [int(line) / 1e6 for line in f if line.strip()]
+    return sorted(out)
+
+
+def plot_scheduling(results_dir, outdir):
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for sample, label in SAMPLES:
+        for mode, what in MODES:
+            lat = latencies(results_dir, sample, mode)
+            if lat:
+                ax.plot(lat, [(i + 1) / len(lat) for i in range(len(lat))],
+                        "-" if mode == "offsets" else "--", label=f"{sample}, {what}")
+    ax.axvline((INTERACTIVE_NS + BATCH_NS) / 1e6, color="grey", linestyle=":",
+               label="non-preemptive limit")
+    ax.set_xscale("log")
+    ax.set_xlabel("interactive job latency, ms (submission to end of WAIT)")
+    ax.set_ylabel("fraction of jobs")
+    ax.set_title("Interactive latency beside a batch process")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(os.path.join(outdir, "scheduling.svg"), metadata={"Date": None})
+    plt.close(fig)
+
+
 def helpers_share(r):
     """What the calls to rust/helpers add to a hit, as a share of it."""
     s = "registrations"
@@ -288,6 +345,13 @@ def report(r):
         "### Misses", misses(r),
         "### Release", release(r),
         "### The free path: from rmdir until the cgroup is freed", free_path(r),
+        "### Scheduling by the priority: an interactive process beside a batch one",
+        "Per run of 3 s, the median and the 99th percentile of the interactive "
+        "process's job latencies; each figure is the median of the runs, with "
+        "their range. Do not compare the two samples' latencies: their time "
+        "bases differ.",
+        scheduling(r),
+        "![interactive latency distributions](benchmarks/scheduling.svg)",
         "### Memory",
         table(["what", "bytes"], [
             ["added to every struct cgroup", mem.get("cgroup_bytes", "n/a")],
@@ -326,6 +390,7 @@ def main():
         sys.exit(f"{results}: no measurements")
     r.check()
     plot(r, os.path.join(repo, "benchmarks"))
+    plot_scheduling(os.path.dirname(results), os.path.join(repo, "benchmarks"))
     full, headline = report(r)
     replace_between(os.path.join(repo, "BENCHMARKS.md"), full)
     replace_between(os.path.join(repo, "README.md"), headline)

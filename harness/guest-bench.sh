@@ -5,6 +5,9 @@
 # the free of removed cgroups with and without driver data. Writes every
 # measurement, "cgdrv_bench SWEEP X CASE REP VALUE", to OUT/results.txt
 # for harness/bench.py.
+# Scheduling then: the latency of an interactive process's jobs beside a
+# batch process on each sample, with the demo's offsets and with none, each
+# run's latencies kept in OUT/latency-SAMPLE-MODE-REP.txt for the plot.
 # Usage: guest-bench.sh OUT OBJ
 set -eu
 OUT=$1
@@ -87,4 +90,49 @@ for rep in $(seq 1 $REPS); do
 		free_path with "$rep"
 	fi
 done
+# The demo's workload (harness/demo/cgroup_gpu_demo.c): interactive submits
+# 1 ms jobs with 4 ms pauses while batch keeps 20 ms jobs queued, each in
+# a cgroup of its own, for SCHED_SEC; with offsets +200 and -300 or none.
+SCHED_SEC=3
+DEMO=$OBJ/demo/cgroup_gpu_demo
+sched_run() {
+	local dev=$1 sample=$2 mode=$3 rep=$4 lat n
+	lat=$OUT/latency-$sample-$mode-$rep.txt
+	if [ "$mode" = offsets ]; then
+		"$DEMO" "$dev" set "$CG/interactive" 200
+		"$DEMO" "$dev" set "$CG/batch" -300
+	else
+		"$DEMO" "$dev" set "$CG/interactive" 0
+		"$DEMO" "$dev" set "$CG/batch" 0
+	fi
+	(echo $BASHPID > "$CG/batch/cgroup.procs" && exec "$DEMO" "$dev" load batch $SCHED_SEC) >&2 &
+	(echo $BASHPID > "$CG/interactive/cgroup.procs" &&
+		exec "$DEMO" "$dev" load interactive $SCHED_SEC "$lat") >&2 &
+	wait
+	n=$(wc -l < "$lat")
+	sort -n "$lat" -o "$lat"
+	echo "cgdrv_bench sched-$sample 50 $mode $rep $(sed -n "$((n / 2 + 1))p" "$lat")" >> "$RESULTS"
+	echo "cgdrv_bench sched-$sample 99 $mode $rep $(sed -n "$((n * 99 / 100 + 1))p" "$lat")" >> "$RESULTS"
+}
+
+log "scheduling, $SCHED_SEC s a run"
+insmod "$OBJ/drivers/gpu/drm/scheduler/gpu-sched.ko"
+insmod "$OBJ/samples/cgroup_driver/cgroup_driver_drm.ko" devices=1
+insmod "$OBJ/samples/rust/rust_cgroup_driver.ko" devices=1
+mkdir "$CG/interactive" "$CG/batch"
+for rep in $(seq 0 $REPS); do
+	for sample in drm rust; do
+		dev=/dev/cgroup_gpu_rust0
+		[ $sample = drm ] && dev=$(ls /dev/dri/renderD* | head -n 1)
+		if [ $((RANDOM % 2)) = 0 ]; then
+			sched_run "$dev" $sample offsets "$rep"
+			sched_run "$dev" $sample none "$rep"
+		else
+			sched_run "$dev" $sample none "$rep"
+			sched_run "$dev" $sample offsets "$rep"
+		fi
+	done
+done
+rmdir "$CG/interactive" "$CG/batch"
+rmmod rust_cgroup_driver cgroup_driver_drm
 log "$(grep -c '^cgdrv_bench' "$RESULTS") measurements in $RESULTS"

@@ -25,6 +25,9 @@ fi
 
 dmesg > "$OUT/boot.log"
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+# The DRM sample needs the GPU scheduler, a module of its own here: the
+# selftests load and unload the samples, and it stays.
+[ -d "$OBJ/kselftest/cgroup_driver" ] && insmod "$OBJ/drivers/gpu/drm/scheduler/gpu-sched.ko"
 # The selftests load both samples from one directory.
 CGDRV_SAMPLES=$(mktemp -d)
 ln -s "$OBJ/samples/cgroup_driver/cgroup_driver_drm.ko" "$OBJ/samples/rust/rust_cgroup_driver.ko" \

@@ -18,6 +18,7 @@ registrations() {
 }
 
 say "kernel $(uname -r), cgroup v2 at $CG"
+insmod "$OBJ/drivers/gpu/drm/scheduler/gpu-sched.ko"
 insmod "$OBJ/samples/cgroup_driver/cgroup_driver_drm.ko" devices=2
 insmod "$OBJ/samples/rust/rust_cgroup_driver.ko" devices=2
 DEVICES="$(ls /dev/dri/renderD* | head -2 | tr '\n' ' ')/dev/cgroup_gpu_rust0 /dev/cgroup_gpu_rust1"
@@ -51,6 +52,45 @@ for d in /sys/kernel/debug/dri/cgroup_gpu.*/cgroups; do
 	sed 's/^/  /' "$d"
 done
 echo "  (interactive is cgroup $(stat -c %i "$CG/interactive"), batch is cgroup $(stat -c %i "$CG/batch"))"
+
+# Contention: batch keeps an engine busy with long jobs while interactive
+# submits short ones with pauses; each prints its jobs, its engine share and
+# (interactive) its latency. The offsets decide who waits.
+contend() {
+	local dev=$1 cg
+	for cg in batch interactive; do
+		(
+			echo $BASHPID > "$CG/$cg/cgroup.procs"
+			exec "$DEMO" "$dev" load $cg 3
+		) &
+	done
+	wait
+}
+
+offsets() {
+	local dev=$1
+	"$DEMO" "$dev" set "$CG/interactive" "$2"
+	"$DEMO" "$dev" set "$CG/batch" "$3"
+}
+
+for dev in $(echo $DEVICES | cut -d' ' -f1) /dev/cgroup_gpu_rust0; do
+	say "contention on $dev: a batch and an interactive process, 3 s"
+	offsets "$dev" 0 0
+	echo "  without offsets (both at NORMAL: first come first served):"
+	contend "$dev" | sed 's/^/    /'
+	offsets "$dev" 200 -300
+	echo "  interactive +200 (HIGH), batch -300 (LOW): interactive waits at most for the job on the engine"
+	contend "$dev" | sed 's/^/    /'
+	offsets "$dev" -300 0
+	echo "  interactive -300 (LOW), batch 0 (NORMAL): strict priority starves interactive until batch stops"
+	contend "$dev" | sed 's/^/    /'
+	offsets "$dev" 200 -300
+done
+say "the DRM devices' per-cgroup usage after it (debugfs): engine time and jobs done"
+for d in /sys/kernel/debug/dri/cgroup_gpu.*/cgroups; do
+	echo "$d:"
+	sed 's/^/  /' "$d"
+done
 
 rmdir "$CG/interactive" "$CG/batch"
 # The cgroup core frees removed cgroups from a workqueue.

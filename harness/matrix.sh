@@ -259,8 +259,9 @@ build_config() {
 	targets=()
 	[ "$(opt "$obj" RUST)" = y ] && targets+=(rust/)
 	[ "$(opt "$obj" CGROUPS)" = y ] && targets+=(kernel/cgroup/)
+	# The DRM sample runs its jobs through the GPU scheduler, a module here.
 	[ "$(opt "$obj" SAMPLE_CGROUP_DRIVER)" = m ] &&
-		kos+=(samples/cgroup_driver/cgroup_driver_drm.ko)
+		kos+=(drivers/gpu/drm/scheduler/gpu-sched.ko samples/cgroup_driver/cgroup_driver_drm.ko)
 	[ "$(opt "$obj" SAMPLE_RUST_CGROUP_DRIVER)" = m ] &&
 		kos+=(samples/rust/rust_cgroup_driver.ko)
 	[ "$(opt "$obj" CGROUP_DRIVER_BENCH)" = m ] && kos+=(lib/cgroup_driver_benchmark.ko)

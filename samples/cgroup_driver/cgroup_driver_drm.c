@@ -2,8 +2,11 @@
 /*
  * A GPU-like DRM driver with no hardware that keeps, per device and per
  * cgroup, a priority offset and a display boost with cgroup driver data, and
- * applies the offset to the contexts that processes create. It uses only the
- * exported C API and builds in the tree or out of it.
+ * applies the offset to the contexts that processes create. Contexts submit
+ * jobs through the DRM GPU scheduler to an engine that an hrtimer drives,
+ * each job at the level of its context's effective priority, looked up at
+ * submission as a real driver would. It uses only the exported C API and
+ * builds in the tree or out of it.
  *
  * uAPI: cgroup_gpu_drm.h, beside this file. Each device lists the cgroups
  * that hold its data in /sys/kernel/debug/dri/cgroup_gpu.<n>/cgroups.
@@ -11,11 +14,19 @@
  * The devices are platform devices bound to a platform driver, so that one
  * can go away while others stay: unbinding cgroup_gpu.<n> in sysfs releases
  * that device's data, and files still open on it get -ENODEV.
+ *
+ * What lives how long: a device's scheduler, its entities and every job are
+ * torn down at unbind, since drm_sched_fini() frees the run queues and no
+ * pending job; the device structure, its locks and its engine's state live
+ * until the last reference to the drm_device (drmm), as open files need
+ * them.
  */
 #include <linux/capability.h>
 #include <linux/cgroup.h>
 #include <linux/cgroup_driver.h>
 #include <linux/debugfs.h>
+#include <linux/dma-fence.h>
+#include <linux/hrtimer.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
 #include <linux/slab.h>
@@ -27,6 +38,8 @@
 #include <drm/drm_ioctl.h>
 #include <drm/drm_managed.h>
 #include <drm/drm_print.h>
+#include <drm/drm_syncobj.h>
+#include <drm/gpu_scheduler.h>
 
 #include "cgroup_gpu_drm.h"
 
@@ -48,8 +61,55 @@ static bool no_cgroup_data;
 module_param(no_cgroup_data, bool, 0444);
 MODULE_PARM_DESC(no_cgroup_data, "Register no cgroup driver data, as the stubs do");
 
+/* The scheduler's levels that contexts use, lowest first. */
+enum cgpu_level {
+	CGPU_LOW,
+	CGPU_NORMAL,
+	CGPU_HIGH,
+	CGPU_LEVELS,
+};
+
+static const enum drm_sched_priority cgpu_sched_priority[CGPU_LEVELS] = {
+	[CGPU_LOW] = DRM_SCHED_PRIORITY_LOW,
+	[CGPU_NORMAL] = DRM_SCHED_PRIORITY_NORMAL,
+	[CGPU_HIGH] = DRM_SCHED_PRIORITY_HIGH,
+};
+
+struct cgpu_hw_fence;
+
+/*
+ * The hardware: one job at a time (the scheduler's credit limit is 1), for
+ * its duration, or until it is ended early.
+ */
+struct cgpu_engine {
+	struct drm_gpu_scheduler sched;
+	/* Guards what follows and every job's cancel and released. */
+	spinlock_t lock;
+	struct cgpu_hw_fence *running;
+	/* Set at unbind: jobs that reach the engine then end at once. */
+	bool dead;
+	/* Jobs that have left the engine. */
+	u64 ended;
+	/*
+	 * Jobs the scheduler has not freed; unbind waits for none, under the
+	 * lock, so that the last free_job has stopped touching the device.
+	 */
+	unsigned int jobs;
+	wait_queue_head_t idle;
+};
+
+/* Engine time and completed jobs, of a file or of a cgroup. */
+struct cgpu_usage {
+	atomic64_t engine_ns;
+	atomic64_t jobs_done;
+};
+
 struct cgpu_device {
 	struct drm_device drm;
+	struct cgpu_engine engine;
+	/* Contexts of open files, whose entities unbind destroys. */
+	struct mutex contexts_lock;
+	struct list_head contexts;
 	/*
 	 * Released on unbind: use it only inside drm_dev_enter(). NULL
 	 * without cgroup driver data: see cgpu_has_cgroup_data().
@@ -70,6 +130,8 @@ struct cgpu_device {
 struct cgpu_cgroup {
 	struct cgroup_driver_data base;
 	atomic_t values[CGPU_PARAMS];
+	/* Of the contexts created in the cgroup. */
+	struct cgpu_usage usage;
 	/* Set once stored: the device and the cgroup it belongs to. */
 	struct cgpu_device *cdev;
 	u64 cgroup_id;
@@ -78,12 +140,64 @@ struct cgpu_cgroup {
 
 struct cgpu_file {
 	struct xarray contexts;
+	/* Jobs not yet waited for: struct cgpu_job_ref, ids 1 and up. */
+	struct xarray jobs;
+	/* Serializes submissions, and the jobs' lookup against their removal. */
+	struct mutex lock;
+	struct cgpu_usage usage;
 };
 
 /* A context stays with the cgroup its creator was in. */
 struct cgpu_context {
 	struct cgroup *cgrp;
 	int requested;
+	/*
+	 * Where its jobs are accounted besides its file: the data of its
+	 * cgroup, which its reference on the cgroup keeps until the device's
+	 * registration is released, after every job has ended. NULL without
+	 * cgroup driver data.
+	 */
+	struct cgpu_usage *cgroup_usage;
+	/* One entity per level: the scheduler never moves an entity's jobs. */
+	struct drm_sched_entity entities[CGPU_LEVELS];
+	/* Under the device's contexts_lock; entities are live while listed. */
+	struct list_head node;
+	bool listed;
+};
+
+/*
+ * A job's hardware fence: signalled when the job leaves the engine. Its
+ * reference holders: the job until the scheduler frees it, the scheduler as
+ * the job's parent fence, the file until WAIT reports the job, and the
+ * engine while it runs the job.
+ */
+struct cgpu_hw_fence {
+	struct dma_fence base;
+	/* The fence's own: its state is the engine's, under the engine's lock. */
+	spinlock_t lock;
+	struct cgpu_engine *engine;
+	struct hrtimer timer;
+	u64 duration_ns;
+	bool plug;
+	/* Under the engine's lock: a plug's release, an early end. */
+	bool released;
+	int cancel;
+	ktime_t start;
+	/* Set as it leaves the engine: engine->ended then. */
+	u64 end_seq;
+	/* Valid until the job has left the engine: see struct cgpu_context. */
+	struct cgpu_usage *usage[2];
+};
+
+struct cgpu_job {
+	struct drm_sched_job base;
+	struct cgpu_hw_fence *hw;
+};
+
+/* What a file keeps of a job until WAIT reports it. */
+struct cgpu_job_ref {
+	struct dma_fence *finished;
+	struct cgpu_hw_fence *hw;
 };
 
 static struct platform_device **cgpu_pdevs;
@@ -298,23 +412,325 @@ static struct cgroup *cgpu_current_cgroup(void)
 	return cgrp;
 }
 
+static struct cgpu_hw_fence *to_hw_fence(struct dma_fence *fence)
+{
+	return container_of(fence, struct cgpu_hw_fence, base);
+}
+
+static struct cgpu_job *to_cgpu_job(struct drm_sched_job *job)
+{
+	return container_of(job, struct cgpu_job, base);
+}
+
+static const char *cgpu_fence_driver_name(struct dma_fence *fence)
+{
+	return DRIVER_NAME;
+}
+
+static const char *cgpu_fence_timeline_name(struct dma_fence *fence)
+{
+	return "engine";
+}
+
+static const struct dma_fence_ops cgpu_fence_ops = {
+	.get_driver_name = cgpu_fence_driver_name,
+	.get_timeline_name = cgpu_fence_timeline_name,
+};
+
+/*
+ * @hw leaves the engine after @ns: its place in the order, and its usage.
+ * Under the engine's lock.
+ */
+static void cgpu_engine_account(struct cgpu_hw_fence *hw, u64 ns, bool done)
+{
+	int i;
+
+	hw->end_seq = ++hw->engine->ended;
+	for (i = 0; i < ARRAY_SIZE(hw->usage); i++) {
+		if (!hw->usage[i])
+			continue;
+		atomic64_add(ns, &hw->usage[i]->engine_ns);
+		if (done)
+			atomic64_inc(&hw->usage[i]->jobs_done);
+	}
+}
+
+/*
+ * Takes @hw off the engine if it is there, accounts its time and signals it
+ * with @error. Whoever takes it off does this, once, and the accounting is
+ * done under the engine's lock, so that an ender that found it gone knows
+ * that the usage it points to is no longer written.
+ */
+static void cgpu_engine_end(struct cgpu_hw_fence *hw, int error)
+{
+	struct cgpu_engine *engine = hw->engine;
+	unsigned long flags;
+
+	spin_lock_irqsave(&engine->lock, flags);
+	if (engine->running != hw) {
+		spin_unlock_irqrestore(&engine->lock, flags);
+		return;
+	}
+	engine->running = NULL;
+	cgpu_engine_account(hw, ktime_to_ns(ktime_sub(ktime_get(), hw->start)), !error);
+	spin_unlock_irqrestore(&engine->lock, flags);
+
+	if (error)
+		dma_fence_set_error(&hw->base, error);
+	dma_fence_signal(&hw->base);
+	/* The engine's reference. */
+	dma_fence_put(&hw->base);
+}
+
+static enum hrtimer_restart cgpu_job_time_up(struct hrtimer *timer)
+{
+	cgpu_engine_end(container_of(timer, struct cgpu_hw_fence, timer), 0);
+	return HRTIMER_NORESTART;
+}
+
+/*
+ * Ends @hw early with @error: at once if it is on the engine, as soon as it
+ * gets there otherwise. The caller holds a reference on @hw.
+ */
+static void cgpu_engine_cancel(struct cgpu_hw_fence *hw, int error)
+{
+	spin_lock_irq(&hw->engine->lock);
+	if (!hw->cancel)
+		hw->cancel = error;
+	spin_unlock_irq(&hw->engine->lock);
+	/* The timer holds no reference: it must not outlive the engine's. */
+	hrtimer_cancel(&hw->timer);
+	cgpu_engine_end(hw, error);
+}
+
+/* Releases plug @hw: it ends now if it is on the engine, or when it gets there. */
+static void cgpu_engine_unplug(struct cgpu_hw_fence *hw)
+{
+	spin_lock_irq(&hw->engine->lock);
+	hw->released = true;
+	spin_unlock_irq(&hw->engine->lock);
+	cgpu_engine_end(hw, 0);
+}
+
+/*
+ * The scheduler's backend: puts the job on the engine, or ends it at once
+ * if it was cancelled, released or its device is going. Called in the
+ * fence-signalling path: allocates nothing.
+ */
+static struct dma_fence *cgpu_run_job(struct drm_sched_job *sched_job)
+{
+	struct cgpu_hw_fence *hw = to_cgpu_job(sched_job)->hw;
+	struct cgpu_engine *engine = hw->engine;
+	int error;
+
+	spin_lock_irq(&engine->lock);
+	error = engine->dead ? -ENODEV : hw->cancel;
+	if (!error && !hw->released) {
+		/* The engine's reference, until the job leaves it. */
+		dma_fence_get(&hw->base);
+		engine->running = hw;
+		hw->start = ktime_get();
+		if (!hw->plug)
+			hrtimer_start(&hw->timer, ns_to_ktime(hw->duration_ns),
+				      HRTIMER_MODE_REL);
+		spin_unlock_irq(&engine->lock);
+		return dma_fence_get(&hw->base);
+	}
+	/* A released plug reaches the engine and leaves it at once. */
+	if (!error)
+		cgpu_engine_account(hw, 0, true);
+	spin_unlock_irq(&engine->lock);
+	if (error)
+		dma_fence_set_error(&hw->base, error);
+	dma_fence_signal(&hw->base);
+	return dma_fence_get(&hw->base);
+}
+
+static void cgpu_free_job(struct drm_sched_job *sched_job)
+{
+	struct cgpu_job *job = to_cgpu_job(sched_job);
+	struct cgpu_engine *engine = job->hw->engine;
+	struct dma_fence *hw = &job->hw->base;
+	unsigned long flags;
+
+	/* A job the scheduler dropped never reached the engine: end it too. */
+	if (!dma_fence_is_signaled(hw)) {
+		dma_fence_set_error(hw, sched_job->s_fence->finished.error ?: -ECANCELED);
+		dma_fence_signal(hw);
+	}
+	drm_sched_job_cleanup(sched_job);
+	dma_fence_put(hw);
+	kfree(job);
+	/* The scheduler's workqueue or, for dropped jobs, the system's. */
+	spin_lock_irqsave(&engine->lock, flags);
+	if (!--engine->jobs)
+		wake_up(&engine->idle);
+	spin_unlock_irqrestore(&engine->lock, flags);
+}
+
+/*
+ * The scheduler's timeout is MAX_SCHEDULE_TIMEOUT: no job ever times out,
+ * so there is no timedout_job.
+ */
+static const struct drm_sched_backend_ops cgpu_sched_ops = {
+	.run_job = cgpu_run_job,
+	.free_job = cgpu_free_job,
+};
+
+static int cgpu_engine_init(struct cgpu_device *cdev)
+{
+	struct cgpu_engine *engine = &cdev->engine;
+	const struct drm_sched_init_args args = {
+		.ops = &cgpu_sched_ops,
+		.num_rqs = DRM_SCHED_PRIORITY_COUNT,
+		.credit_limit = 1,
+		.timeout = MAX_SCHEDULE_TIMEOUT,
+		.name = dev_name(cdev->drm.dev),
+		.dev = cdev->drm.dev,
+	};
+
+	spin_lock_init(&engine->lock);
+	init_waitqueue_head(&engine->idle);
+	return drm_sched_init(&engine->sched, &args);
+}
+
+/*
+ * At unbind, with the engine dead: waits until the scheduler has taken
+ * every queued job, which then ends with -ENODEV.
+ */
+static void cgpu_ctx_destroy_entities(struct cgpu_context *ctx)
+{
+	int level;
+
+	for (level = 0; level < CGPU_LEVELS; level++)
+		drm_sched_entity_destroy(&ctx->entities[level]);
+}
+
+/*
+ * At unbind: ends the running job and every job that reaches the engine
+ * from now with -ENODEV, destroys every context's entities, waits until
+ * the scheduler has freed every job, and only then tears it down, since
+ * drm_sched_fini() frees no pending job.
+ */
+static void cgpu_engine_fini(struct cgpu_device *cdev)
+{
+	struct cgpu_engine *engine = &cdev->engine;
+	struct cgpu_hw_fence *running;
+	struct cgpu_context *ctx;
+
+	spin_lock_irq(&engine->lock);
+	engine->dead = true;
+	running = engine->running;
+	if (running)
+		dma_fence_get(&running->base);
+	spin_unlock_irq(&engine->lock);
+	if (running) {
+		cgpu_engine_cancel(running, -ENODEV);
+		dma_fence_put(&running->base);
+	}
+
+	mutex_lock(&cdev->contexts_lock);
+	list_for_each_entry(ctx, &cdev->contexts, node) {
+		cgpu_ctx_destroy_entities(ctx);
+		ctx->listed = false;
+	}
+	INIT_LIST_HEAD(&cdev->contexts);
+	mutex_unlock(&cdev->contexts_lock);
+
+	spin_lock_irq(&engine->lock);
+	wait_event_lock_irq(engine->idle, !engine->jobs, engine->lock);
+	spin_unlock_irq(&engine->lock);
+	drm_sched_fini(&engine->sched);
+}
+
+/*
+ * The effective priority of @ctx on @cdev, now: a lookup that never takes
+ * cgroup_mutex nor allocates, so submission can make it. Inside
+ * drm_dev_enter().
+ */
+static int cgpu_ctx_priority(struct cgpu_device *cdev, struct cgpu_context *ctx)
+{
+	int offset = cgpu_effective(cdev, ctx->cgrp, CGPU_OFFSET);
+
+	return clamp(ctx->requested + offset, CGROUP_GPU_PRIORITY_MIN,
+		     CGROUP_GPU_PRIORITY_MAX);
+}
+
 /* The effective priority of @ctx on @drm, now; -ENODEV once it is gone. */
 static int cgpu_ctx_effective(struct drm_device *drm, struct cgpu_context *ctx,
 			      int *effective)
 {
-	int idx, offset;
+	int idx;
 
 	if (!drm_dev_enter(drm, &idx))
 		return -ENODEV;
-	offset = cgpu_effective(to_cgpu(drm), ctx->cgrp, CGPU_OFFSET);
+	*effective = cgpu_ctx_priority(to_cgpu(drm), ctx);
 	drm_dev_exit(idx);
-	*effective = clamp(ctx->requested + offset, CGROUP_GPU_PRIORITY_MIN,
-			   CGROUP_GPU_PRIORITY_MAX);
 	return 0;
 }
 
-static void cgpu_ctx_free(struct cgpu_context *ctx)
+static enum cgpu_level cgpu_level_of(int priority)
 {
+	if (priority > 0)
+		return CGPU_HIGH;
+	return priority < 0 ? CGPU_LOW : CGPU_NORMAL;
+}
+
+/*
+ * Gives @ctx its accounting and its entities, and lists it for unbind.
+ * Inside drm_dev_enter(), so that unbind cannot miss it.
+ */
+static int cgpu_ctx_init(struct cgpu_device *cdev, struct cgpu_context *ctx)
+{
+	struct drm_gpu_scheduler *sched = &cdev->engine.sched;
+	struct cgpu_cgroup *cg;
+	int level, ret;
+
+	if (cgpu_has_cgroup_data(cdev)) {
+		cg = cgpu_get(cdev, ctx->cgrp);
+		if (IS_ERR(cg))
+			return PTR_ERR(cg);
+		ctx->cgroup_usage = &cg->usage;
+	}
+	for (level = 0; level < CGPU_LEVELS; level++) {
+		ret = drm_sched_entity_init(&ctx->entities[level],
+					    cgpu_sched_priority[level], &sched, 1, NULL);
+		if (ret) {
+			while (level--)
+				drm_sched_entity_destroy(&ctx->entities[level]);
+			return ret;
+		}
+	}
+	mutex_lock(&cdev->contexts_lock);
+	list_add_tail(&ctx->node, &cdev->contexts);
+	ctx->listed = true;
+	mutex_unlock(&cdev->contexts_lock);
+	return 0;
+}
+
+/*
+ * Takes @ctx's entities off the scheduler unless unbind did, without
+ * waiting for the engine, which another file's plug may hold: the scheduler
+ * drops their queued jobs (-ESRCH). Under the lock, since after unbind the
+ * scheduler is gone.
+ */
+static void cgpu_ctx_stop(struct cgpu_device *cdev, struct cgpu_context *ctx)
+{
+	int level;
+
+	mutex_lock(&cdev->contexts_lock);
+	if (ctx->listed) {
+		list_del(&ctx->node);
+		for (level = 0; level < CGPU_LEVELS; level++)
+			drm_sched_entity_fini(&ctx->entities[level]);
+		ctx->listed = false;
+	}
+	mutex_unlock(&cdev->contexts_lock);
+}
+
+static void cgpu_ctx_free(struct cgpu_device *cdev, struct cgpu_context *ctx)
+{
+	cgpu_ctx_stop(cdev, ctx);
 	cgroup_put(ctx->cgrp);
 	kfree(ctx);
 }
@@ -324,7 +740,7 @@ static int cgpu_ctx_create(struct drm_device *drm, void *data, struct drm_file *
 	struct cgpu_file *cfile = file->driver_priv;
 	struct cgroup_gpu_ctx *args = data;
 	struct cgpu_context *ctx;
-	int ret;
+	int idx, ret;
 
 	if (args->pad || args->priority < CGROUP_GPU_PRIORITY_MIN ||
 	    args->priority > CGROUP_GPU_PRIORITY_MAX)
@@ -338,13 +754,18 @@ static int cgpu_ctx_create(struct drm_device *drm, void *data, struct drm_file *
 	ctx->cgrp = cgpu_current_cgroup();
 	ctx->requested = args->priority;
 
-	ret = cgpu_ctx_effective(drm, ctx, &args->effective);
+	ret = -ENODEV;
+	if (drm_dev_enter(drm, &idx)) {
+		ret = cgpu_ctx_init(to_cgpu(drm), ctx);
+		args->effective = cgpu_ctx_priority(to_cgpu(drm), ctx);
+		drm_dev_exit(idx);
+	}
 	if (!ret)
 		ret = xa_alloc(&cfile->contexts, &args->ctx_id, ctx,
 			       XA_LIMIT(0, CGROUP_GPU_MAX_CONTEXTS - 1),
 			       GFP_KERNEL_ACCOUNT);
 	if (ret) {
-		cgpu_ctx_free(ctx);
+		cgpu_ctx_free(to_cgpu(drm), ctx);
 		return ret == -EBUSY ? -ENOSPC : ret;
 	}
 	return 0;
@@ -364,6 +785,218 @@ static int cgpu_ctx_get(struct drm_device *drm, void *data, struct drm_file *fil
 	return cgpu_ctx_effective(drm, ctx, &args->effective);
 }
 
+static struct cgpu_hw_fence *
+cgpu_hw_fence_create(struct cgpu_engine *engine, const struct cgroup_gpu_submit *args)
+{
+	struct cgpu_hw_fence *hw = kzalloc(sizeof(*hw), GFP_KERNEL_ACCOUNT);
+
+	if (!hw)
+		return NULL;
+	spin_lock_init(&hw->lock);
+	/*
+	 * Jobs leave the engine in the order the scheduler picks, not in that
+	 * of their creation: each fence is a timeline of its own.
+	 */
+	dma_fence_init(&hw->base, &cgpu_fence_ops, &hw->lock,
+		       dma_fence_context_alloc(1), 1);
+	hw->engine = engine;
+	hrtimer_init(&hw->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	hw->timer.function = cgpu_job_time_up;
+	hw->duration_ns = args->duration_ns;
+	hw->plug = args->flags & CGROUP_GPU_SUBMIT_PLUG;
+	return hw;
+}
+
+static void cgpu_job_ref_free(struct cgpu_job_ref *ref)
+{
+	dma_fence_put(ref->finished);
+	dma_fence_put(&ref->hw->base);
+	kfree(ref);
+}
+
+static int cgpu_submit_check(const struct cgroup_gpu_submit *args)
+{
+	if (args->pad || args->flags & ~CGROUP_GPU_SUBMIT_PLUG)
+		return -EINVAL;
+	if (args->flags & CGROUP_GPU_SUBMIT_PLUG)
+		return args->duration_ns ? -EINVAL : 0;
+	if (!args->duration_ns || args->duration_ns > CGROUP_GPU_JOB_MAX_NS)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Queues a job of @ctx at the level of its effective priority now. Under
+ * the file's lock, which serializes the arming and pushing of its jobs, and
+ * inside drm_dev_enter(). Everything that may fail or allocate is done
+ * before the job is armed: from there to the push its fence may only be
+ * signalled.
+ */
+static int cgpu_queue_job(struct cgpu_device *cdev, struct cgpu_file *cfile,
+			  struct cgpu_context *ctx, struct cgroup_gpu_submit *args,
+			  u64 client_id, struct drm_syncobj *syncobj)
+{
+	struct cgpu_job_ref *ref;
+	struct cgpu_job *job;
+	bool cookie;
+	int ret = -ENOMEM;
+
+	ref = kzalloc(sizeof(*ref), GFP_KERNEL_ACCOUNT);
+	if (!ref)
+		return -ENOMEM;
+	ref->hw = cgpu_hw_fence_create(&cdev->engine, args);
+	if (!ref->hw)
+		goto out_ref;
+	job = kzalloc(sizeof(*job), GFP_KERNEL_ACCOUNT);
+	if (!job)
+		goto out_hw;
+	ret = xa_alloc(&cfile->jobs, &args->job_id, ref,
+		       XA_LIMIT(1, CGROUP_GPU_MAX_JOBS), GFP_KERNEL_ACCOUNT);
+	if (ret)
+		goto out_job;
+
+	args->priority = cgpu_ctx_priority(cdev, ctx);
+	ret = drm_sched_job_init(&job->base,
+				 &ctx->entities[cgpu_level_of(args->priority)],
+				 1, cfile, client_id);
+	if (ret)
+		goto out_id;
+	ref->hw->usage[0] = &cfile->usage;
+	ref->hw->usage[1] = ctx->cgroup_usage;
+	job->hw = ref->hw;
+	dma_fence_get(&job->hw->base);
+	spin_lock_irq(&cdev->engine.lock);
+	cdev->engine.jobs++;
+	spin_unlock_irq(&cdev->engine.lock);
+
+	cookie = dma_fence_begin_signalling();
+	drm_sched_job_arm(&job->base);
+	ref->finished = dma_fence_get(&job->base.s_fence->finished);
+	drm_sched_entity_push_job(&job->base);
+	dma_fence_end_signalling(cookie);
+
+	if (syncobj)
+		drm_syncobj_replace_fence(syncobj, ref->finished);
+	return 0;
+
+out_id:
+	xa_erase(&cfile->jobs, args->job_id);
+out_job:
+	kfree(job);
+out_hw:
+	dma_fence_put(&ref->hw->base);
+out_ref:
+	kfree(ref);
+	return ret;
+}
+
+static int cgpu_submit(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct cgpu_file *cfile = file->driver_priv;
+	struct cgroup_gpu_submit *args = data;
+	struct drm_syncobj *syncobj = NULL;
+	struct cgpu_context *ctx;
+	int idx, ret;
+
+	ret = cgpu_submit_check(args);
+	if (ret)
+		return ret;
+	ctx = xa_load(&cfile->contexts, args->ctx_id);
+	if (!ctx)
+		return -ENOENT;
+	if (args->syncobj) {
+		syncobj = drm_syncobj_find(file, args->syncobj);
+		if (!syncobj)
+			return -ENOENT;
+	}
+	ret = -ENODEV;
+	if (drm_dev_enter(drm, &idx)) {
+		mutex_lock(&cfile->lock);
+		ret = cgpu_queue_job(to_cgpu(drm), cfile, ctx, args,
+				     file->client_id, syncobj);
+		mutex_unlock(&cfile->lock);
+		drm_dev_exit(idx);
+	}
+	if (syncobj)
+		drm_syncobj_put(syncobj);
+	return ret;
+}
+
+/* Forgets job @id of @cfile if it is still the one whose fence is @finished. */
+static void cgpu_forget_job(struct cgpu_file *cfile, u32 id,
+			    struct dma_fence *finished)
+{
+	struct cgpu_job_ref *ref;
+
+	mutex_lock(&cfile->lock);
+	ref = xa_load(&cfile->jobs, id);
+	if (ref && ref->finished == finished)
+		xa_erase(&cfile->jobs, id);
+	else
+		ref = NULL;
+	mutex_unlock(&cfile->lock);
+	if (ref)
+		cgpu_job_ref_free(ref);
+}
+
+/* Waits outside drm_dev_enter(): unbind must not wait for a waiter. */
+static int cgpu_wait(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct cgpu_file *cfile = file->driver_priv;
+	struct cgroup_gpu_wait *args = data;
+	struct dma_fence *fence, *hw = NULL;
+	struct cgpu_job_ref *ref;
+	long timeout, ret;
+
+	if (args->flags || args->pad || args->timeout_ns < 0)
+		return -EINVAL;
+	mutex_lock(&cfile->lock);
+	ref = xa_load(&cfile->jobs, args->job_id);
+	if (ref) {
+		fence = dma_fence_get(ref->finished);
+		hw = dma_fence_get(&ref->hw->base);
+	}
+	mutex_unlock(&cfile->lock);
+	if (!hw)
+		return -ENOENT;
+
+	/* Rounded up: a wait is never shorter than asked. */
+	timeout = args->timeout_ns ? nsecs_to_jiffies64(args->timeout_ns) + 1 : 0;
+	timeout = min_t(u64, timeout, MAX_SCHEDULE_TIMEOUT);
+	ret = dma_fence_wait_timeout(fence, true, timeout);
+	if (ret >= 0 && dma_fence_is_signaled(fence)) {
+		args->status = fence->error;
+		args->end_seq = to_hw_fence(hw)->end_seq;
+		cgpu_forget_job(cfile, args->job_id, fence);
+		ret = 0;
+	} else if (ret >= 0) {
+		ret = -ETIME;
+	}
+	dma_fence_put(hw);
+	dma_fence_put(fence);
+	return ret;
+}
+
+static int cgpu_unplug(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct cgpu_file *cfile = file->driver_priv;
+	struct cgroup_gpu_job *args = data;
+	struct cgpu_job_ref *ref;
+	int ret = -ENOENT;
+
+	if (args->pad)
+		return -EINVAL;
+	mutex_lock(&cfile->lock);
+	ref = xa_load(&cfile->jobs, args->job_id);
+	if (ref) {
+		ret = ref->hw->plug ? 0 : -EINVAL;
+		if (!ret)
+			cgpu_engine_unplug(ref->hw);
+	}
+	mutex_unlock(&cfile->lock);
+	return ret;
+}
+
 static int cgpu_open(struct drm_device *drm, struct drm_file *file)
 {
 	struct cgpu_file *cfile = kzalloc(sizeof(*cfile), GFP_KERNEL_ACCOUNT);
@@ -371,6 +1004,8 @@ static int cgpu_open(struct drm_device *drm, struct drm_file *file)
 	if (!cfile)
 		return -ENOMEM;
 	xa_init_flags(&cfile->contexts, XA_FLAGS_ALLOC);
+	xa_init_flags(&cfile->jobs, XA_FLAGS_ALLOC1);
+	mutex_init(&cfile->lock);
 	file->driver_priv = cfile;
 	return 0;
 }
@@ -378,13 +1013,36 @@ static int cgpu_open(struct drm_device *drm, struct drm_file *file)
 static void cgpu_postclose(struct drm_device *drm, struct drm_file *file)
 {
 	struct cgpu_file *cfile = file->driver_priv;
+	struct cgpu_job_ref *ref;
 	struct cgpu_context *ctx;
 	unsigned long id;
 
+	/*
+	 * Its queued jobs go with their entities, then the one on the engine
+	 * ends: none can reach the engine in between. The contexts, whose
+	 * cgroups hold the running job's usage, go last.
+	 */
 	xa_for_each(&cfile->contexts, id, ctx)
-		cgpu_ctx_free(ctx);
+		cgpu_ctx_stop(to_cgpu(drm), ctx);
+	xa_for_each(&cfile->jobs, id, ref)
+		cgpu_engine_cancel(ref->hw, -ECANCELED);
+	xa_for_each(&cfile->contexts, id, ctx)
+		cgpu_ctx_free(to_cgpu(drm), ctx);
+	xa_for_each(&cfile->jobs, id, ref)
+		cgpu_job_ref_free(ref);
+	xa_destroy(&cfile->jobs);
 	xa_destroy(&cfile->contexts);
+	mutex_destroy(&cfile->lock);
 	kfree(cfile);
+}
+
+/* Documentation/gpu/drm-usage-stats.rst: the time the file's jobs held the engine. */
+static void cgpu_show_fdinfo(struct drm_printer *p, struct drm_file *file)
+{
+	struct cgpu_file *cfile = file->driver_priv;
+
+	drm_printf(p, "drm-engine-render:\t%lld ns\n",
+		   atomic64_read(&cfile->usage.engine_ns));
 }
 
 static const struct drm_ioctl_desc cgpu_ioctls[] = {
@@ -392,6 +1050,9 @@ static const struct drm_ioctl_desc cgpu_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(CGROUP_GPU_GETPARAM, cgpu_getparam, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(CGROUP_GPU_CTX_CREATE, cgpu_ctx_create, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(CGROUP_GPU_CTX_GET, cgpu_ctx_get, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(CGROUP_GPU_SUBMIT, cgpu_submit, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(CGROUP_GPU_WAIT, cgpu_wait, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(CGROUP_GPU_UNPLUG, cgpu_unplug, DRM_RENDER_ALLOW),
 };
 
 static void cgpu_show_value(struct seq_file *m, const char *name, atomic_t *v)
@@ -416,7 +1077,9 @@ static int cgpu_cgroups_show(struct seq_file *m, void *v)
 		cgpu_show_value(m, "priority_offset", &cg->values[CGPU_OFFSET]);
 		cgpu_show_value(m, "dispboost",
 				&cg->values[CGROUP_GPU_PARAM_DISPBOOST - 1]);
-		seq_putc(m, '\n');
+		seq_printf(m, " engine_ns %lld jobs_done %lld\n",
+			   atomic64_read(&cg->usage.engine_ns),
+			   atomic64_read(&cg->usage.jobs_done));
 	}
 	mutex_unlock(&cdev->data_lock);
 	return 0;
@@ -435,13 +1098,15 @@ static const struct file_operations cgpu_fops = {
 	.poll = drm_poll,
 	.read = drm_read,
 	.llseek = noop_llseek,
+	.show_fdinfo = drm_show_fdinfo,
 	.fop_flags = FOP_UNSIGNED_OFFSET,
 };
 
 static const struct drm_driver cgpu_driver = {
-	.driver_features = DRIVER_RENDER,
+	.driver_features = DRIVER_RENDER | DRIVER_SYNCOBJ,
 	.open = cgpu_open,
 	.postclose = cgpu_postclose,
+	.show_fdinfo = cgpu_show_fdinfo,
 	.ioctls = cgpu_ioctls,
 	.num_ioctls = ARRAY_SIZE(cgpu_ioctls),
 	.fops = &cgpu_fops,
@@ -462,15 +1127,23 @@ static int cgpu_probe(struct platform_device *pdev)
 		return PTR_ERR(cdev);
 	/* Open files may use the list until the last drm_device reference. */
 	ret = drmm_mutex_init(&cdev->drm, &cdev->data_lock);
+	if (!ret)
+		ret = drmm_mutex_init(&cdev->drm, &cdev->contexts_lock);
 	if (ret)
 		return ret;
 	INIT_LIST_HEAD(&cdev->data);
+	INIT_LIST_HEAD(&cdev->contexts);
+	ret = cgpu_engine_init(cdev);
+	if (ret)
+		return ret;
 
 	/* One registration per device: devices never share cgroup data. */
 	if (!no_cgroup_data)
 		cdev->cgdrv = cgroup_driver_init_priv(&cgpu_cgroup_funcs, cdev);
-	if (IS_ERR(cdev->cgdrv))
+	if (IS_ERR(cdev->cgdrv)) {
+		drm_sched_fini(&cdev->engine.sched);
 		return PTR_ERR(cdev->cgdrv);
+	}
 	if (!cgpu_has_cgroup_data(cdev))
 		pr_info_once(DRIVER_NAME ": no cgroup driver data: per-cgroup settings answer -EOPNOTSUPP, contexts get offset 0\n");
 	drm_debugfs_add_files(&cdev->drm, cgpu_debugfs_list,
@@ -478,6 +1151,7 @@ static int cgpu_probe(struct platform_device *pdev)
 	ret = drm_dev_register(&cdev->drm, 0);
 	if (ret) {
 		cgroup_driver_release(cdev->cgdrv);
+		drm_sched_fini(&cdev->engine.sched);
 		return ret;
 	}
 	platform_set_drvdata(pdev, cdev);
@@ -488,8 +1162,10 @@ static void cgpu_remove(struct platform_device *pdev)
 {
 	struct cgpu_device *cdev = platform_get_drvdata(pdev);
 
-	/* Waits for the ioctls that use the registration. */
+	/* Waits for the ioctls that use the registration or the scheduler. */
 	drm_dev_unplug(&cdev->drm);
+	/* Every job ends, so every cgroup's accounting is written for the last time. */
+	cgpu_engine_fini(cdev);
 	/* After this the core never calls us for this device again. */
 	cgroup_driver_release(cdev->cgdrv);
 }

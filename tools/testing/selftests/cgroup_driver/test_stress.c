@@ -2,8 +2,8 @@
 /*
  * Stress with fault injection: for $CGDRV_STRESS_SEC seconds (default 60),
  * workers create and remove cgroups, move themselves between them, set
- * parameters and create contexts on both samples and look up through the
- * test module, while a registrar registers and releases the test module's
+ * parameters, create contexts and submit jobs on both samples and look up
+ * through the test module, while a registrar registers and releases the test module's
  * driver and a reloader unbinds and rebinds DRM devices and unloads and
  * reloads both samples. The workers' calls into the samples and the test
  * module fail allocations at random (failslab and fail_page_alloc, scoped
@@ -137,8 +137,34 @@ static int open_device(unsigned int *seed)
 }
 
 /*
+ * A job of the context @ctx of @dev: a short one or a plug, waited for
+ * briefly or not at all; what is left ends when the file is closed.
+ */
+static void submit_round(int dev, __u32 ctx, unsigned int *seed)
+{
+	struct cgroup_gpu_submit s = {
+		.ctx_id = ctx, .duration_ns = 1 + rand_r(seed) % 1000000,
+	};
+	struct cgroup_gpu_wait w = { .timeout_ns = rand_r(seed) % 2 * 2000000 };
+	int err;
+
+	if (rand_r(seed) % 4 == 0) {
+		s.flags = CGROUP_GPU_SUBMIT_PLUG;
+		s.duration_ns = 0;
+	}
+	err = faulty_ioctl(dev, DRM_IOCTL_CGROUP_GPU_SUBMIT, &s);
+	answer("SUBMIT", err, ERRNOS(ENODEV));
+	if (err || rand_r(seed) % 2)
+		return;
+	w.job_id = s.job_id;
+	answer("WAIT", faulty_ioctl(dev, DRM_IOCTL_CGROUP_GPU_WAIT, &w),
+	       ERRNOS(ENODEV, ETIME));
+}
+
+/*
  * One round of a worker in cgroup @name below @parent: create it, look up,
- * set a parameter, move in, create a context, move out, remove it.
+ * set a parameter, move in, create a context, move out, submit jobs to it,
+ * remove the cgroup while they may run, close the device.
  */
 static void worker_round(const char *parent, const char *name, unsigned int *seed,
 			 int lock)
@@ -185,17 +211,19 @@ static void worker_round(const char *parent, const char *name, unsigned int *see
 		       ERRNOS(ENODEV));
 		if (!cg_enter_current(path)) {
 			__sync_fetch_and_add(&fig->moves, 1);
-			answer("CTX_CREATE",
-			       faulty_ioctl(dev, DRM_IOCTL_CGROUP_GPU_CTX_CREATE, &c),
-			       ERRNOS(ENODEV));
+			err = faulty_ioctl(dev, DRM_IOCTL_CGROUP_GPU_CTX_CREATE, &c);
+			answer("CTX_CREATE", err, ERRNOS(ENODEV));
 			if (cg_enter_current(parent))
 				unexpected("leave cgroup", errno);
+			if (!err)
+				submit_round(dev, c.ctx_id, seed);
 		}
-		close(dev);
 	}
 	close(fd);
 	if (rmdir(path))
 		unexpected("rmdir", errno);
+	if (dev >= 0)
+		close(dev);
 }
 
 static void worker(const char *parent, int id, time_t end)

@@ -16,6 +16,8 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/param.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -24,6 +26,8 @@
 #include <dirent.h>
 #include <libgen.h>
 #include <unistd.h>
+
+#include <linux/sync_file.h>
 
 #include "cgroup_gpu_drm.h"
 
@@ -226,13 +230,17 @@ FIXTURE_TEARDOWN(uapi)
 	unload_module(variant->module);
 }
 
+/* Reading allocates nothing; a context allocates its cgroup's accounting. */
 TEST_F(uapi, defaults_allocate_nothing)
 {
 	EXPECT_EQ(0, getparam(self->dev[0], self->a, OFFSET));
 	EXPECT_EQ(0, getparam(self->dev[0], self->a, DISPBOOST));
+	EXPECT_EQ(0, effective(self->dev[0], self->a, OFFSET));
+	EXPECT_EQ(0, core_objects(variant->module));
 	ASSERT_EQ(0, cg_enter_current(self->cg_a));
 	EXPECT_EQ(5, ctx_create(self->dev[0], 5, NULL));
-	EXPECT_EQ(0, core_objects(variant->module));
+	EXPECT_EQ(5, ctx_create(self->dev[0], 5, NULL));
+	EXPECT_EQ(1, core_objects(variant->module));
 }
 
 TEST_F(uapi, set_and_get)
@@ -936,6 +944,609 @@ TEST_F(uapi, unload_with_data)
 }
 
 /*
+ * Jobs. A plug holds the engine, so that jobs queue behind it and run in
+ * the order the engine picks when it is released: each WAIT's end_seq says
+ * that order, so no test here depends on timing.
+ */
+#define JOB_NS 1000000ULL	/* 1 ms */
+#define WAIT_NS 30000000000LL	/* 30 s: emulation is slow */
+
+/* Submits a job of @ns on context @ctx, a plug if @ns is 0; its id or -errno. */
+static int submit(int dev, __u32 ctx, __u64 ns, __s32 *priority)
+{
+	struct cgroup_gpu_submit s = {
+		.ctx_id = ctx, .duration_ns = ns,
+		.flags = ns ? 0 : CGROUP_GPU_SUBMIT_PLUG,
+	};
+
+	if (ioctl(dev, DRM_IOCTL_CGROUP_GPU_SUBMIT, &s))
+		return -errno;
+	if (priority)
+		*priority = s.priority;
+	return s.job_id;
+}
+
+/* Waits for job @id; 0 with @w filled in, or -errno. */
+static int wait_job(int dev, __u32 id, __s64 timeout_ns, struct cgroup_gpu_wait *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->job_id = id;
+	w->timeout_ns = timeout_ns;
+	return ioctl(dev, DRM_IOCTL_CGROUP_GPU_WAIT, w) ? -errno : 0;
+}
+
+/* The end_seq of job @id, which must end with @status; 0 if it did not. */
+static __u64 job_end_seq(int dev, __u32 id, int status)
+{
+	struct cgroup_gpu_wait w;
+
+	if (wait_job(dev, id, WAIT_NS, &w) || w.status != status)
+		return 0;
+	return w.end_seq;
+}
+
+static int unplug(int dev, __u32 id)
+{
+	struct cgroup_gpu_job j = { .job_id = id };
+
+	return ioctl(dev, DRM_IOCTL_CGROUP_GPU_UNPLUG, &j) ? -errno : 0;
+}
+
+/* Creates a context on @dev as a process of @cgroup would; its id or -1. */
+static long ctx_in(int dev, const char *cgroup, const char *root)
+{
+	__u32 id;
+	int ret;
+
+	if (cg_enter_current(cgroup))
+		return -1;
+	ret = ctx_create(dev, 0, &id);
+	if (cg_enter_current(root) || ret < CGROUP_GPU_PRIORITY_MIN)
+		return -1;
+	return id;
+}
+
+TEST_F(uapi, job_runs_and_is_reported_once)
+{
+	struct cgroup_gpu_wait w;
+	__s32 priority;
+	long ctx = ctx_in(self->dev[0], self->cg_a, self->root);
+	int id;
+
+	ASSERT_LE(0, ctx);
+	id = submit(self->dev[0], ctx, JOB_NS, &priority);
+	ASSERT_LT(0, id);
+	EXPECT_EQ(0, priority);
+	ASSERT_EQ(0, wait_job(self->dev[0], id, WAIT_NS, &w));
+	EXPECT_EQ(0, w.status);
+	EXPECT_EQ(1, w.end_seq);
+	EXPECT_EQ(-ENOENT, wait_job(self->dev[0], id, 0, &w));
+	/* Each device has its own engine. */
+	ctx = ctx_in(self->dev[1], self->cg_a, self->root);
+	ASSERT_LE(0, ctx);
+	id = submit(self->dev[1], ctx, JOB_NS, NULL);
+	EXPECT_EQ(1, job_end_seq(self->dev[1], id, 0));
+}
+
+TEST_F(uapi, job_arguments_are_checked)
+{
+	struct cgroup_gpu_submit s = { .duration_ns = JOB_NS };
+	struct cgroup_gpu_wait w = { .timeout_ns = 0 };
+	long ctx = ctx_in(self->dev[0], self->cg_a, self->root);
+	int plug, job;
+
+	ASSERT_LE(0, ctx);
+	EXPECT_EQ(-EINVAL, submit(self->dev[0], ctx, CGROUP_GPU_JOB_MAX_NS + 1, NULL));
+	s.ctx_id = ctx;
+	s.flags = CGROUP_GPU_SUBMIT_PLUG;
+	EXPECT_EQ(-1, ioctl(self->dev[0], DRM_IOCTL_CGROUP_GPU_SUBMIT, &s));
+	EXPECT_EQ(EINVAL, errno);
+	s.flags = 0x2;
+	EXPECT_EQ(-1, ioctl(self->dev[0], DRM_IOCTL_CGROUP_GPU_SUBMIT, &s));
+	EXPECT_EQ(EINVAL, errno);
+	s.flags = 0;
+	s.duration_ns = 0;
+	EXPECT_EQ(-1, ioctl(self->dev[0], DRM_IOCTL_CGROUP_GPU_SUBMIT, &s));
+	EXPECT_EQ(EINVAL, errno);
+	s.duration_ns = JOB_NS;
+	s.pad = 1;
+	EXPECT_EQ(-1, ioctl(self->dev[0], DRM_IOCTL_CGROUP_GPU_SUBMIT, &s));
+	EXPECT_EQ(EINVAL, errno);
+	s.pad = 0;
+	s.syncobj = 12345;
+	EXPECT_EQ(-1, ioctl(self->dev[0], DRM_IOCTL_CGROUP_GPU_SUBMIT, &s));
+	EXPECT_EQ(variant->bus_driver ? ENOENT : EINVAL, errno);
+	EXPECT_EQ(-ENOENT, submit(self->dev[0], ctx + 1, JOB_NS, NULL));
+	/* A context is its file's: the other device's file has none. */
+	EXPECT_EQ(-ENOENT, submit(self->dev[1], ctx, JOB_NS, NULL));
+
+	plug = submit(self->dev[0], ctx, 0, NULL);
+	job = submit(self->dev[0], ctx, JOB_NS, NULL);
+	ASSERT_LT(0, plug);
+	ASSERT_LT(0, job);
+	EXPECT_EQ(-EINVAL, unplug(self->dev[0], job));
+	EXPECT_EQ(-ENOENT, unplug(self->dev[0], 0));
+	EXPECT_EQ(-ENOENT, unplug(self->dev[1], plug));
+	EXPECT_EQ(-EINVAL, wait_job(self->dev[0], plug, -1, &w));
+	w.job_id = plug;
+	w.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->dev[0], DRM_IOCTL_CGROUP_GPU_WAIT, &w));
+	EXPECT_EQ(EINVAL, errno);
+	w.flags = 0;
+	w.pad = 1;
+	EXPECT_EQ(-1, ioctl(self->dev[0], DRM_IOCTL_CGROUP_GPU_WAIT, &w));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-ENOENT, wait_job(self->dev[0], 0, 0, &w));
+	/* A plug holds the engine until it is released. */
+	EXPECT_EQ(-ETIME, wait_job(self->dev[0], job, 0, &w));
+	EXPECT_EQ(-ETIME, wait_job(self->dev[0], plug, 1000000, &w));
+	EXPECT_EQ(0, unplug(self->dev[0], plug));
+	EXPECT_EQ(1, job_end_seq(self->dev[0], plug, 0));
+	EXPECT_EQ(2, job_end_seq(self->dev[0], job, 0));
+	/* Waited for, a job is forgotten. */
+	EXPECT_EQ(-ENOENT, unplug(self->dev[0], plug));
+}
+
+TEST_F(uapi, jobs_per_file_are_bounded)
+{
+	long ctx = ctx_in(self->dev[0], self->cg_a, self->root);
+	int i, plug, id;
+
+	ASSERT_LE(0, ctx);
+	plug = submit(self->dev[0], ctx, 0, NULL);
+	ASSERT_LT(0, plug);
+	for (i = 1; i < CGROUP_GPU_MAX_JOBS; i++)
+		ASSERT_LT(0, submit(self->dev[0], ctx, JOB_NS, NULL));
+	EXPECT_EQ(-EBUSY, submit(self->dev[0], ctx, JOB_NS, NULL));
+	/* Ended is not enough: a job counts until WAIT reports it. */
+	ASSERT_EQ(0, unplug(self->dev[0], plug));
+	EXPECT_EQ(1, job_end_seq(self->dev[0], plug, 0));
+	id = submit(self->dev[0], ctx, JOB_NS, NULL);
+	EXPECT_EQ(plug, id);
+	EXPECT_EQ(-EBUSY, submit(self->dev[0], ctx, JOB_NS, NULL));
+}
+
+/* A plug released before it reaches the engine ends as soon as it does. */
+TEST_F(uapi, plug_released_early_ends_when_it_runs)
+{
+	long ctx = ctx_in(self->dev[0], self->cg_a, self->root);
+	struct cgroup_gpu_wait w;
+	int first, second;
+	__u64 seq;
+
+	ASSERT_LE(0, ctx);
+	first = submit(self->dev[0], ctx, 0, NULL);
+	second = submit(self->dev[0], ctx, 0, NULL);
+	ASSERT_LT(0, second);
+	ASSERT_EQ(0, unplug(self->dev[0], second));
+	EXPECT_EQ(-ETIME, wait_job(self->dev[0], second, 0, &w));
+	ASSERT_EQ(0, unplug(self->dev[0], first));
+	seq = job_end_seq(self->dev[0], first, 0);
+	EXPECT_NE(0, seq);
+	EXPECT_EQ(seq + 1, job_end_seq(self->dev[0], second, 0));
+}
+
+/*
+ * Contexts of two cgroups queue jobs behind a plug, alternately: every job
+ * of the higher cgroup runs before any of the lower one's. The next jobs of
+ * the same contexts follow their cgroups' values: lowering the higher
+ * cgroup's ancestor below the other reverses the order. With three levels,
+ * the other is at NORMAL (unset), so that there is a level below it.
+ */
+#define ORDERED_JOBS 6
+TEST_F(uapi, priority_orders_jobs)
+{
+	int i, round, dev = self->dev[0], high_fd, plug, ids[2][ORDERED_JOBS];
+	__u64 seq[2][ORDERED_JOBS], last_high, first_low;
+	__s32 priority[2];
+	char *high;
+	long ctx[2];
+
+	high_fd = make_cgroup(self->cg_a, "high", &high);
+	ASSERT_LE(0, high_fd);
+	ASSERT_EQ(0, setparam(dev, self->a, OFFSET, 500));
+	ASSERT_EQ(0, setparam(dev, high_fd, OFFSET, 200));
+	ctx[0] = ctx_in(dev, self->cg_b, self->root);
+	ctx[1] = ctx_in(dev, high, self->root);
+	ASSERT_LE(0, ctx[0]);
+	ASSERT_LE(0, ctx[1]);
+
+	for (round = 0; round < 2; round++) {
+		plug = submit(dev, ctx[0], 0, NULL);
+		ASSERT_LT(0, plug);
+		for (i = 0; i < ORDERED_JOBS; i++) {
+			ids[0][i] = submit(dev, ctx[0], JOB_NS, &priority[0]);
+			ids[1][i] = submit(dev, ctx[1], JOB_NS, &priority[1]);
+			ASSERT_LT(0, ids[0][i]);
+			ASSERT_LT(0, ids[1][i]);
+		}
+		EXPECT_EQ(0, priority[0]);
+		EXPECT_EQ(round ? -500 : 200, priority[1]);
+		ASSERT_EQ(0, unplug(dev, plug));
+		ASSERT_NE(0, job_end_seq(dev, plug, 0));
+		last_high = 0;
+		first_low = UINT64_MAX;
+		for (i = 0; i < ORDERED_JOBS; i++) {
+			seq[0][i] = job_end_seq(dev, ids[0][i], 0);
+			seq[1][i] = job_end_seq(dev, ids[1][i], 0);
+			ASSERT_NE(0, seq[0][i]);
+			ASSERT_NE(0, seq[1][i]);
+			/* The later cgroup's jobs run first after the change. */
+			last_high = MAX(last_high, seq[!round][i]);
+			first_low = MIN(first_low, seq[round][i]);
+			/* First come first served within a level. */
+			if (i) {
+				EXPECT_LT(seq[0][i - 1], seq[0][i]);
+				EXPECT_LT(seq[1][i - 1], seq[1][i]);
+			}
+		}
+		EXPECT_LT(last_high, first_low) TH_LOG("round %d", round);
+		/* Lower the high cgroup's ancestor below the low cgroup. */
+		ASSERT_EQ(0, setparam(dev, self->a, OFFSET, -500));
+	}
+	close(high_fd);
+	EXPECT_EQ(0, cg_destroy(high));
+	free(high);
+}
+
+/* Two contexts of one cgroup, one level: their jobs run as they came. */
+TEST_F(uapi, first_come_first_served_within_a_level)
+{
+	int i, dev = self->dev[0], plug, ids[8];
+	long ctx[2] = {
+		ctx_in(dev, self->cg_a, self->root), ctx_in(dev, self->cg_a, self->root),
+	};
+	__u64 last = 0, seq;
+
+	ASSERT_LE(0, ctx[0]);
+	ASSERT_LE(0, ctx[1]);
+	plug = submit(dev, ctx[0], 0, NULL);
+	ASSERT_LT(0, plug);
+	for (i = 0; i < 8; i++)
+		ids[i] = submit(dev, ctx[i % 2], JOB_NS, NULL);
+	ASSERT_EQ(0, unplug(dev, plug));
+	for (i = 0; i < 8; i++) {
+		seq = job_end_seq(dev, ids[i], 0);
+		EXPECT_LT(last, seq) TH_LOG("job %d", i);
+		last = seq;
+	}
+}
+
+/* Another open file of the device open as @dev. */
+static int reopen(int dev)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", dev);
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+/* A syncobj of the DRM file @dev; its handle or 0. */
+static __u32 syncobj_create(int dev)
+{
+	struct drm_syncobj_create c = { 0 };
+
+	return ioctl(dev, DRM_IOCTL_SYNCOBJ_CREATE, &c) ? 0 : c.handle;
+}
+
+/* The fence of syncobj @handle of @dev as a sync_file; its fd or -1. */
+static int syncobj_sync_file(int dev, __u32 handle)
+{
+	struct drm_syncobj_handle h = {
+		.handle = handle,
+		.flags = DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE,
+		.fd = -1,
+	};
+
+	return ioctl(dev, DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, &h) ? -1 : h.fd;
+}
+
+/* The status of sync_file @fd once it signalled: 1, or its error. */
+static int sync_file_status(int fd)
+{
+	struct sync_file_info info = { 0 };
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (poll(&p, 1, WAIT_NS / 1000000) != 1 || ioctl(fd, SYNC_IOC_FILE_INFO, &info))
+		return 0;
+	return info.status;
+}
+
+/* Submits a job of @ns (0: a plug) with a syncobj; its fence as a sync_file. */
+static int submit_fenced(int dev, __u32 ctx, __u64 ns)
+{
+	struct cgroup_gpu_submit s = {
+		.ctx_id = ctx, .duration_ns = ns,
+		.flags = ns ? 0 : CGROUP_GPU_SUBMIT_PLUG,
+		.syncobj = syncobj_create(dev),
+	};
+
+	if (!s.syncobj || ioctl(dev, DRM_IOCTL_CGROUP_GPU_SUBMIT, &s))
+		return -1;
+	return syncobj_sync_file(dev, s.syncobj);
+}
+
+/*
+ * Closing a file ends its jobs, running or queued: more than the wait below
+ * of them go with it, so the other file's job runs within it. The DRM
+ * out-fences say how: -ECANCELED for the plug on the engine, -ESRCH for a
+ * job still queued.
+ */
+TEST_F(uapi, closing_a_file_cancels_its_jobs)
+{
+	int other = reopen(self->dev[0]), i, id, plug = -1, queued = -1;
+	long ctx, mine;
+
+	ASSERT_LE(0, other);
+	ctx = ctx_in(other, self->cg_a, self->root);
+	mine = ctx_in(self->dev[0], self->cg_a, self->root);
+	ASSERT_LE(0, ctx);
+	ASSERT_LE(0, mine);
+	if (variant->bus_driver) {
+		plug = submit_fenced(other, ctx, 0);
+		queued = submit_fenced(other, ctx, CGROUP_GPU_JOB_MAX_NS);
+		ASSERT_LE(0, plug);
+		ASSERT_LE(0, queued);
+	} else {
+		ASSERT_LT(0, submit(other, ctx, 0, NULL));
+		ASSERT_LT(0, submit(other, ctx, CGROUP_GPU_JOB_MAX_NS, NULL));
+	}
+	for (i = 2; i < CGROUP_GPU_MAX_JOBS; i++)
+		ASSERT_LT(0, submit(other, ctx, CGROUP_GPU_JOB_MAX_NS, NULL));
+	id = submit(self->dev[0], mine, JOB_NS, NULL);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(0, close(other));
+	EXPECT_NE(0, job_end_seq(self->dev[0], id, 0));
+	if (plug >= 0) {
+		EXPECT_EQ(-ECANCELED, sync_file_status(plug));
+		EXPECT_EQ(-ESRCH, sync_file_status(queued));
+		close(plug);
+		close(queued);
+	}
+}
+
+/*
+ * Another file's plug holds the engine: closing a file with queued jobs
+ * does not wait for it, and neither does an unbind after that.
+ */
+TEST_F(uapi, close_does_not_wait_for_the_engine)
+{
+	int other = reopen(self->dev[0]);
+	long ctx = ctx_in(self->dev[0], self->cg_a, self->root);
+	long theirs = ctx_in(other, self->cg_a, self->root);
+	struct cgroup_gpu_wait w;
+	int plug;
+
+	ASSERT_LE(0, other);
+	ASSERT_LE(0, ctx);
+	ASSERT_LE(0, theirs);
+	plug = submit(self->dev[0], ctx, 0, NULL);
+	ASSERT_LT(0, plug);
+	ASSERT_LT(0, submit(other, theirs, JOB_NS, NULL));
+	ASSERT_EQ(0, close(other));
+	EXPECT_EQ(-ETIME, wait_job(self->dev[0], plug, 0, &w));
+	ASSERT_EQ(0, unplug(self->dev[0], plug));
+	EXPECT_NE(0, job_end_seq(self->dev[0], plug, 0));
+}
+
+/* The DRM way: the job's out-fence in a syncobj, for DRM_IOCTL_SYNCOBJ_WAIT. */
+TEST_F(uapi, drm_out_fence_is_a_syncobj)
+{
+	long ctx = ctx_in(self->dev[0], self->cg_a, self->root);
+	struct drm_syncobj_wait w = { .count_handles = 1 };
+	struct cgroup_gpu_submit s = { .duration_ns = JOB_NS };
+	struct timespec now;
+	__u32 handle;
+	int plug;
+
+	if (!variant->bus_driver)
+		SKIP(return, "syncobjs are DRM's");
+	ASSERT_LE(0, ctx);
+	handle = syncobj_create(self->dev[0]);
+	ASSERT_NE(0, handle);
+	plug = submit(self->dev[0], ctx, 0, NULL);
+	ASSERT_LT(0, plug);
+	s.ctx_id = ctx;
+	s.syncobj = handle;
+	ASSERT_EQ(0, ioctl(self->dev[0], DRM_IOCTL_CGROUP_GPU_SUBMIT, &s));
+	w.handles = (__u64)(uintptr_t)&handle;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	w.timeout_nsec = now.tv_sec * 1000000000LL + now.tv_nsec + 10000000;
+	EXPECT_EQ(-1, ioctl(self->dev[0], DRM_IOCTL_SYNCOBJ_WAIT, &w));
+	EXPECT_EQ(ETIME, errno);
+	ASSERT_EQ(0, unplug(self->dev[0], plug));
+	w.timeout_nsec = now.tv_sec * 1000000000LL + now.tv_nsec + WAIT_NS;
+	EXPECT_EQ(0, ioctl(self->dev[0], DRM_IOCTL_SYNCOBJ_WAIT, &w));
+	EXPECT_NE(0, job_end_seq(self->dev[0], s.job_id, 0));
+}
+
+/* The value of @key in the fdinfo of @fd, or -1. */
+static long long fdinfo_value(int fd, const char *key)
+{
+	char path[64], line[256];
+	long long value = -1;
+	size_t len = strlen(key);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, len) && line[len] == ':')
+			value = strtoll(line + len + 1, NULL, 10);
+	fclose(f);
+	return value;
+}
+
+/*
+ * A device's engine time and completed jobs of @cgroup (a directory), from
+ * the DRM device's debugfs; -1 if it lists no such cgroup.
+ */
+static int cgroup_usage(int dev, const char *cgroup, long long *ns, long long *jobs)
+{
+	char name[64], path[PATH_MAX], line[256];
+	unsigned long long id;
+	struct stat st;
+	int ret = -1;
+	FILE *f;
+
+	if (stat(cgroup, &st) || device_name(dev, name, sizeof(name)))
+		return -1;
+	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%s/cgroups", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *usage = strstr(line, " engine_ns ");
+
+		if (sscanf(line, "cgroup %llu", &id) == 1 && id == st.st_ino && usage &&
+		    sscanf(usage, " engine_ns %lld jobs_done %lld", ns, jobs) == 2)
+			ret = 0;
+	}
+	fclose(f);
+	return ret;
+}
+
+/*
+ * Engine time per file in fdinfo, as GPU top tools read it, and per cgroup
+ * (the context's) in debugfs, with the jobs that completed.
+ */
+TEST_F(uapi, drm_usage_is_accounted)
+{
+	long ctx_a = ctx_in(self->dev[0], self->cg_a, self->root);
+	int other = reopen(self->dev[0]);
+	long ctx_b = ctx_in(other, self->cg_b, self->root);
+	long long ns, jobs;
+	int i, id;
+
+	if (!variant->bus_driver)
+		SKIP(return, "fdinfo and debugfs usage are the DRM sample's");
+	ASSERT_LE(0, ctx_a);
+	ASSERT_LE(0, ctx_b);
+	EXPECT_EQ(0, fdinfo_value(self->dev[0], "drm-engine-render"));
+	EXPECT_LE(0, fdinfo_value(self->dev[0], "drm-client-id"));
+	for (i = 0; i < 3; i++) {
+		id = submit(self->dev[0], ctx_a, JOB_NS, NULL);
+		EXPECT_NE(0, job_end_seq(self->dev[0], id, 0));
+	}
+	EXPECT_NE(0, job_end_seq(other, submit(other, ctx_b, JOB_NS, NULL), 0));
+	EXPECT_LE(3 * JOB_NS, fdinfo_value(self->dev[0], "drm-engine-render"));
+	EXPECT_LE(JOB_NS, fdinfo_value(other, "drm-engine-render"));
+	ASSERT_EQ(0, cgroup_usage(self->dev[0], self->cg_a, &ns, &jobs));
+	EXPECT_LE(3 * JOB_NS, ns);
+	EXPECT_EQ(3, jobs);
+	ASSERT_EQ(0, cgroup_usage(self->dev[0], self->cg_b, &ns, &jobs));
+	EXPECT_EQ(1, jobs);
+	/* The other device ran nothing for them. */
+	EXPECT_EQ(-1, cgroup_usage(self->dev[1], self->cg_a, &ns, &jobs));
+	close(other);
+}
+
+/* A cgroup that is removed while its jobs run: they run on, and it goes after. */
+TEST_F(uapi, cgroup_removed_while_its_jobs_run)
+{
+	int dev = self->dev[0], plug, job, fd;
+	char *gone;
+	long ctx;
+
+	fd = make_cgroup(self->cg_a, "gone", &gone);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, setparam(dev, fd, OFFSET, -10));
+	close(fd);
+	ctx = ctx_in(dev, gone, self->root);
+	ASSERT_LE(0, ctx);
+	plug = submit(dev, ctx, 0, NULL);
+	job = submit(dev, ctx, JOB_NS, NULL);
+	ASSERT_LT(0, job);
+	ASSERT_EQ(0, cg_destroy(gone));
+	EXPECT_EQ(1, core_objects(variant->module));
+	ASSERT_EQ(0, unplug(dev, plug));
+	EXPECT_NE(0, job_end_seq(dev, job, 0));
+	/* Its context pins it: the data goes with the file. */
+	close(self->dev[0]);
+	self->dev[0] = -1;
+	EXPECT_TRUE(wait_core_objects(variant->module, 0));
+	free(gone);
+}
+
+struct waiter {
+	int dev;
+	__u32 id;
+	int ret;
+	struct cgroup_gpu_wait w;
+};
+
+static void *wait_fn(void *arg)
+{
+	struct waiter *w = arg;
+
+	w->ret = wait_job(w->dev, w->id, WAIT_NS, &w->w);
+	return NULL;
+}
+
+/*
+ * A device unbound with jobs queued and running: each ends with -ENODEV,
+ * a WAIT in progress returns, the scheduler goes, and the device bound
+ * again has a new engine.
+ */
+TEST_F(uapi, unbind_ends_jobs_and_wakes_waiters)
+{
+	struct waiter w = { .dev = self->dev[0] };
+	long ctx = ctx_in(self->dev[0], self->cg_a, self->root);
+	char name[64];
+	pthread_t t;
+	int i;
+
+	if (!variant->bus_driver)
+		SKIP(return, "the misc devices of %s go only with the module",
+		     variant->module);
+	ASSERT_LE(0, ctx);
+	w.id = submit(self->dev[0], ctx, 0, NULL);
+	ASSERT_LT(0, w.id);
+	for (i = 1; i < CGROUP_GPU_MAX_JOBS; i++)
+		ASSERT_LT(0, submit(self->dev[0], ctx, CGROUP_GPU_JOB_MAX_NS, NULL));
+	ASSERT_EQ(0, pthread_create(&t, NULL, wait_fn, &w));
+	/* Not needed for the result: only gives the waiter time to wait. */
+	usleep(100000);
+	ASSERT_EQ(0, device_name(self->dev[0], name, sizeof(name)));
+	ASSERT_EQ(0, bind_op(variant->bus_driver, "unbind", name));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	/* It waited, or came after the device went. */
+	EXPECT_EQ(-ENODEV, w.ret ?: w.w.status);
+	EXPECT_EQ(-ENODEV, submit(self->dev[0], ctx, JOB_NS, NULL));
+	ASSERT_EQ(0, bind_op(variant->bus_driver, "bind", name));
+	close(self->dev[0]);
+	close(self->dev[1]);
+	ASSERT_EQ(0, variant->open_devices(self->dev));
+	for (i = 0; i < 2; i++) {
+		ctx = ctx_in(self->dev[i], self->cg_a, self->root);
+		ASSERT_LE(0, ctx);
+		EXPECT_LT(0, job_end_seq(self->dev[i], submit(self->dev[i], ctx, JOB_NS, NULL), 0));
+	}
+}
+
+/* Files closed with jobs in flight, and the module unloaded at once. */
+TEST_F(uapi, unload_with_jobs_in_flight)
+{
+	int i, j;
+	long ctx;
+
+	for (i = 0; i < 2; i++) {
+		ctx = ctx_in(self->dev[i], self->cg_a, self->root);
+		ASSERT_LE(0, ctx);
+		ASSERT_LT(0, submit(self->dev[i], ctx, CGROUP_GPU_JOB_MAX_NS, NULL));
+		for (j = 1; j < CGROUP_GPU_MAX_JOBS; j++)
+			ASSERT_LT(0, submit(self->dev[i], ctx, JOB_NS, NULL));
+		close(self->dev[i]);
+		self->dev[i] = -1;
+	}
+	EXPECT_EQ(0, unload_module(variant->module));
+	ASSERT_EQ(0, load_sample(variant->module));
+	ASSERT_EQ(0, variant->open_devices(self->dev));
+}
+
+/*
  * Hostile input: ioctls generated at random from a fixed seed, each one bad
  * in some way or several: the cgroup fd (closed, out of range, O_PATH, not
  * cgroupfs, a cgroupfs file, a v1 cgroup, a removed cgroup, the root), the
@@ -1101,9 +1712,23 @@ static void *hostile_arg(struct hostile *h, enum ptr_kind ptr, const void *arg,
 	}
 }
 
+/* The errnos of a SUBMIT with arguments @s on a DRM device or not. */
+static __u64 submit_allowed(const struct cgroup_gpu_submit *s, bool drm)
+{
+	bool plug = s->flags & CGROUP_GPU_SUBMIT_PLUG;
+
+	if (s->pad || s->flags & ~CGROUP_GPU_SUBMIT_PLUG ||
+	    (plug ? s->duration_ns != 0 :
+	     !s->duration_ns || s->duration_ns > CGROUP_GPU_JOB_MAX_NS) ||
+	    (!drm && s->syncobj))
+		return BIT(EINVAL);
+	return BIT(0) | BIT(ENOENT) | BIT(EBUSY);
+}
+
 /*
  * One generated input on @dev: what it was in @what, the errnos the uAPI
  * allows for it in @allowed (bit 0: success); the errno it got, 0 for none.
+ * Jobs it submits are short, and waits do not wait.
  */
 static int hostile_one(struct hostile *h, int dev, bool whole_number, __u64 *state,
 		       char *what, size_t size, __u64 *allowed)
@@ -1111,10 +1736,13 @@ static int hostile_one(struct hostile *h, int dev, bool whole_number, __u64 *sta
 	static const unsigned long cmds[] = {
 		DRM_IOCTL_CGROUP_GPU_SETPARAM, DRM_IOCTL_CGROUP_GPU_GETPARAM,
 		DRM_IOCTL_CGROUP_GPU_CTX_CREATE, DRM_IOCTL_CGROUP_GPU_CTX_GET,
+		DRM_IOCTL_CGROUP_GPU_SUBMIT, DRM_IOCTL_CGROUP_GPU_WAIT,
+		DRM_IOCTL_CGROUP_GPU_UNPLUG,
 	};
+	const int ncmds = ARRAY_SIZE(cmds);
 	enum fd_kind fd = rnd(state) % FD_KINDS;
 	enum ptr_kind ptr = rnd(state) % 4 ? PTR_OK : rnd(state) % PTR_KINDS;
-	int which = rnd(state) % 4, exact = -1, i;
+	int which = rnd(state) % ncmds, exact = -1, i;
 	unsigned long cmd = cmds[which];
 	struct cgroup_gpu_param p = {
 		.cgroup_fd = h->fd[fd],
@@ -1133,41 +1761,61 @@ static int hostile_one(struct hostile *h, int dev, bool whole_number, __u64 *sta
 		.ctx_id = PICK(state, 0, 1, 1023, 1024, UINT32_MAX, rnd(state)),
 		.pad = rnd(state) % 4 ? 0 : rnd(state),
 	};
-	bool is_param, bad_arg;
+	struct cgroup_gpu_submit sub = {
+		.ctx_id = c.ctx_id,
+		.flags = PICK(state, 0, 0, CGROUP_GPU_SUBMIT_PLUG, 0x2, rnd(state)),
+		.duration_ns = PICK(state, 1, 1000, 0, CGROUP_GPU_JOB_MAX_NS + 1,
+				    UINT64_MAX, rnd(state)),
+		.syncobj = PICK(state, 0, 0, 1, rnd(state)),
+		.pad = c.pad,
+	};
+	struct cgroup_gpu_wait w = {
+		.job_id = PICK(state, 0, 1, CGROUP_GPU_MAX_JOBS, UINT32_MAX, rnd(state)),
+		.flags = PICK(state, 0, 0, 1, rnd(state)),
+		.timeout_ns = PICK(state, 0, 0, 1, -1, INT64_MIN),
+		.pad = c.pad,
+	};
+	struct cgroup_gpu_job j = { .job_id = w.job_id, .pad = c.pad };
+	const void *args[] = { &p, &p, &c, &c, &sub, &w, &j };
+	const size_t sizes[] = {
+		sizeof(p), sizeof(p), sizeof(c), sizeof(c), sizeof(sub), sizeof(w), sizeof(j),
+	};
+	bool bad_arg;
 	void *arg;
 
 	/* A third of the inputs have an ioctl number that is not the uAPI's. */
 	if (rnd(state) % 3 == 0)
 		cmd = _IOC(PICK(state, _IOC_NONE, _IOC_READ, _IOC_WRITE, _IOC_READ | _IOC_WRITE),
 			   PICK(state, DRM_IOCTL_BASE, 'x', rnd(state) & 0xff),
-			   DRM_COMMAND_BASE + rnd(state) % 8,
+			   DRM_COMMAND_BASE + rnd(state) % 10,
 			   PICK(state, 0, 8, 16, 24, 32, 4096, _IOC_SIZEMASK));
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < ncmds; i++)
 		if (cmd == cmds[i])
 			exact = i;
 	/* A number made at random may be a real one: its argument then. */
 	if (exact >= 0)
 		which = exact;
-	is_param = which < 2;
-	arg = hostile_arg(h, ptr, is_param ? (void *)&p : (void *)&c,
-			  is_param ? sizeof(p) : sizeof(c));
+	arg = hostile_arg(h, ptr, args[which], sizes[which]);
 	snprintf(what, size,
-		 "cmd %#lx fd kind %d ptr kind %d flags %#x param %llu value %lld priority %d ctx %u pad %u",
+		 "cmd %#lx fd kind %d ptr kind %d flags %#x param %llu value %lld priority %d ctx %u pad %u submit flags %#x ns %llu syncobj %u wait job %u flags %#x timeout %lld",
 		 cmd, fd, ptr, p.flags, (unsigned long long)p.param, (long long)p.value,
-		 c.priority, c.ctx_id, c.pad);
+		 c.priority, c.ctx_id, c.pad, sub.flags, (unsigned long long)sub.duration_ns,
+		 sub.syncobj, w.job_id, w.flags, (long long)w.timeout_ns);
 
 	if (exact < 0) {
 		int nr = _IOC_NR(cmd) - DRM_COMMAND_BASE;
 
 		if (whole_number || _IOC_TYPE(cmd) != DRM_IOCTL_BASE)
 			*allowed = BIT(ENOTTY);
-		else if (nr >= 4)
+		else if (nr >= ncmds)
 			*allowed = BIT(EINVAL);
 		else	/* DRM resizes the argument: any answer of that ioctl. */
 			*allowed = BIT(0) | BIT(EFAULT) | BIT(EINVAL) | BIT(EBADF) |
 				   BIT(ENOTDIR) | BIT(ENOENT) | BIT(EPERM) |
-				   BIT(EACCES) | BIT(ENOSPC);
-	} else if (ptr != PTR_OK && ptr != PTR_READONLY) {
+				   BIT(EACCES) | BIT(ENOSPC) | BIT(EBUSY) | BIT(ETIME);
+	} else if (ptr != PTR_OK && ptr != PTR_READONLY &&
+		   !(ptr == PTR_PARTIAL && sizes[which] <= 8)) {
+		/* The mapped part of PTR_PARTIAL holds an 8-byte argument whole. */
 		*allowed = BIT(EFAULT);
 	} else {
 		switch (exact) {
@@ -1194,12 +1842,22 @@ static int hostile_one(struct hostile *h, int dev, bool whole_number, __u64 *sta
 				  c.priority > CGROUP_GPU_PRIORITY_MAX;
 			*allowed = bad_arg ? BIT(EINVAL) : BIT(0) | BIT(ENOSPC);
 			break;
-		default:
+		case 3:
 			*allowed = c.pad ? BIT(EINVAL) : BIT(0) | BIT(ENOENT);
+			break;
+		case 4:
+			*allowed = submit_allowed(&sub, !whole_number);
+			break;
+		case 5:
+			*allowed = w.flags || w.pad || w.timeout_ns < 0 ? BIT(EINVAL) :
+				   BIT(0) | BIT(ENOENT) | BIT(ETIME);
+			break;
+		default:
+			*allowed = j.pad ? BIT(EINVAL) : BIT(0) | BIT(ENOENT) | BIT(EINVAL);
 			break;
 		}
 		/* An _IOWR argument that cannot be written back. */
-		if (ptr == PTR_READONLY && exact > 0)
+		if (ptr == PTR_READONLY && _IOC_DIR(cmd) & _IOC_READ)
 			*allowed |= BIT(EFAULT);
 	}
 	return ioctl(dev, cmd, arg) ? errno : 0;
