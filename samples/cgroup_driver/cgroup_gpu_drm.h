@@ -37,11 +37,11 @@
  * be overtaken by, its jobs still queued at the old level.
  *
  * Each device accounts, per cgroup (the one each context was created in),
- * the time its jobs held the engine and the jobs that completed, in its
- * debugfs; the DRM devices also report each open file's engine time as
- * drm-engine-render in /proc/<pid>/fdinfo/<fd>
- * (Documentation/gpu/drm-usage-stats.rst). Both count a job's time when it
- * leaves the engine.
+ * the time its jobs held the engine and the jobs that completed. The DRM
+ * devices list these totals in debugfs and report each open file's engine
+ * time as drm-engine-render in /proc/<pid>/fdinfo/<fd>
+ * (Documentation/gpu/drm-usage-stats.rst); the Rust sample only keeps
+ * them. A job's time counts when it leaves the engine.
  */
 #ifndef _CGROUP_GPU_DRM_H
 #define _CGROUP_GPU_DRM_H
