@@ -209,7 +209,7 @@ def latencies(results_dir, sample, mode):
 
 
 def plot_scheduling(results_dir, outdir):
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = figure()
     for sample, label in SAMPLES:
         for mode, what in MODES:
             lat = latencies(results_dir, sample, mode)
@@ -219,14 +219,9 @@ def plot_scheduling(results_dir, outdir):
     ax.axvline((INTERACTIVE_NS + BATCH_NS) / 1e6, color="grey", linestyle=":",
                label="non-preemptive limit")
     ax.set_xscale("log")
-    ax.set_xlabel("interactive job latency, ms (submission to end of WAIT)")
-    ax.set_ylabel("fraction of jobs")
-    ax.set_title("Interactive latency beside a batch process")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize="small")
-    fig.tight_layout()
-    fig.savefig(os.path.join(outdir, "scheduling.svg"), metadata={"Date": None})
-    plt.close(fig)
+    finish(fig, ax, os.path.join(outdir, "scheduling.svg"),
+           "interactive job latency, ms (submission to end of WAIT)", "fraction of jobs",
+           "Interactive latency beside a batch process", fontsize="small")
 
 
 def helpers_share(r):
@@ -265,10 +260,26 @@ def targets(r):
     return table(["target", "measured", ""], rows), (hit, many, cpu, rfc_cpu)
 
 
-def plot(r, outdir):
-    os.makedirs(outdir, exist_ok=True)
+def figure():
+    """A figure whose SVG is the same for the same data (no date, fixed ids)."""
     plt.rcParams["svg.hashsalt"] = "cgdrv"
     plt.rcParams["svg.fonttype"] = "none"
+    return plt.subplots(figsize=(7, 4.5))
+
+
+def finish(fig, ax, path, xlabel, ylabel, title, **legend):
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(**legend)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Date": None})
+    plt.close(fig)
+
+
+def plot(r, outdir):
+    os.makedirs(outdir, exist_ok=True)
     styles = {"core": "o-", "rfc": "s--", "floor": "^:"}
 
     def series(ax, sweep, case, label):
@@ -280,34 +291,24 @@ def plot(r, outdir):
         hi = [ns(r.spread(sweep, x, case)[1]) - m for m, x in zip(med, xs)]
         ax.errorbar(xs, med, yerr=[lo, hi], fmt=styles[case], capsize=3, label=label)
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = figure()
     for case in ("core", "rfc", "floor"):
         series(ax, "registrations", case, case)
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
-    ax.set_xlabel("registrations alive on the cgroup")
-    ax.set_ylabel("ns per hit, 1 CPU (median, range)")
-    ax.set_title("Cost of a hit against registrations")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(os.path.join(outdir, "registrations.svg"), metadata={"Date": None})
-    plt.close(fig)
+    finish(fig, ax, os.path.join(outdir, "registrations.svg"),
+           "registrations alive on the cgroup", "ns per hit, 1 CPU (median, range)",
+           "Cost of a hit against registrations")
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = figure()
     for sweep in ("cpus-same", "cpus-diff"):
         for case in ("core", "rfc", "floor"):
             series(ax, sweep, case, f"{case}, {sweep.split('-')[1]} cgroup")
     ax.set_yscale("log")
     ax.set_xticks(sorted(set(r.xs("cpus-same")) | set(r.xs("cpus-diff"))))
-    ax.set_xlabel("CPUs looking up at once")
-    ax.set_ylabel("ns per hit per CPU (median, range)")
-    ax.set_title("Cost of a hit against CPUs")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize="small")
-    fig.tight_layout()
-    fig.savefig(os.path.join(outdir, "cpus.svg"), metadata={"Date": None})
-    plt.close(fig)
+    finish(fig, ax, os.path.join(outdir, "cpus.svg"), "CPUs looking up at once",
+           "ns per hit per CPU (median, range)", "Cost of a hit against CPUs",
+           fontsize="small")
 
 
 def host_cpu():
