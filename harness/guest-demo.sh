@@ -46,8 +46,8 @@ done
 
 say "the core's view: objects per registration"
 registrations
-say "the DRM devices' view (debugfs): cgroups that hold data"
-for d in /sys/kernel/debug/dri/cgroup_gpu.*/cgroups; do
+say "the devices' view (debugfs): cgroups that hold data"
+for d in /sys/kernel/debug/dri/cgroup_gpu.*/cgroups /sys/kernel/debug/cgroup_gpu_rust*/cgroups; do
 	echo "$d:"
 	sed 's/^/  /' "$d"
 done
@@ -86,8 +86,8 @@ for dev in $(echo $DEVICES | cut -d' ' -f1) /dev/cgroup_gpu_rust0; do
 	contend "$dev" | sed 's/^/    /'
 	offsets "$dev" 200 -300
 done
-say "the DRM devices' per-cgroup usage after it (debugfs): engine time and jobs done"
-for d in /sys/kernel/debug/dri/cgroup_gpu.*/cgroups; do
+say "the devices' per-cgroup usage after it (debugfs): engine time and jobs done"
+for d in /sys/kernel/debug/dri/cgroup_gpu.*/cgroups /sys/kernel/debug/cgroup_gpu_rust*/cgroups; do
 	echo "$d:"
 	sed 's/^/  /' "$d"
 done

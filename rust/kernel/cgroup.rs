@@ -292,6 +292,63 @@ impl Cgroup {
         core::iter::successors(Some(self), |cgroup| cgroup.parent())
     }
 
+    /// The cgroup, then each of its descendants, every parent before its
+    /// children, each with a reference: a walk that takes no lock, for
+    /// listing what a driver keeps on a subtree.
+    ///
+    /// Cgroups created or removed during the walk may or may not be in it;
+    /// removing a cgroup that the walk holds does not end it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::cgroup::Cgroup;
+    ///
+    /// let root = Cgroup::root();
+    /// let mut walk = root.descendants();
+    /// assert_eq!(walk.next().map(|c| c.id()), Some(1));
+    /// // Every other cgroup is below the root.
+    /// assert!(walk.all(|c| c.ancestors().any(|a| a.as_raw() == root.as_raw())));
+    /// ```
+    pub fn descendants(&self) -> impl Iterator<Item = ARef<Cgroup>> + '_ {
+        core::iter::successors(self.next_descendant(None), |pos| {
+            self.next_descendant(Some(pos))
+        })
+    }
+
+    /// The first descendant after `pos` in a pre-order walk of `self`'s
+    /// subtree, or `self` itself without `pos`, that a reference can still
+    /// be taken on.
+    fn next_descendant(&self, pos: Option<&Cgroup>) -> Option<ARef<Cgroup>> {
+        let root = self.css();
+        let mut css = pos.map_or(ptr::null_mut(), Cgroup::css);
+        // SAFETY: `css_next_descendant_pre()` needs RCU, and `pos` and `root`
+        // to be accessible, which their references make them, even if `pos`
+        // has been removed since. Under RCU, each css it returns stays valid,
+        // with its cgroup, until the tryget: one that fails is dying, and the
+        // walk goes on past it.
+        unsafe {
+            bindings::rcu_read_lock();
+            let next = loop {
+                css = bindings::css_next_descendant_pre(css, root);
+                if css.is_null() {
+                    break None;
+                }
+                if bindings::cgroup_tryget((*css).cgroup) {
+                    break Some(Self::from_owned((*css).cgroup));
+                }
+            };
+            bindings::rcu_read_unlock();
+            next
+        }
+    }
+
+    /// The cgroup's own css, which the walks of its subtree start from.
+    fn css(&self) -> *mut bindings::cgroup_subsys_state {
+        // SAFETY: `self` is a valid cgroup; no reference is made.
+        unsafe { ptr::addr_of_mut!((*self.0.get()).self_) }
+    }
+
     /// Whether the cgroup is on the default (v2) hierarchy.
     ///
     /// # Examples

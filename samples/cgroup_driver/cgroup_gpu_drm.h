@@ -37,11 +37,13 @@
  * be overtaken by, its jobs still queued at the old level.
  *
  * Each device accounts, per cgroup (the one each context was created in),
- * the time its jobs held the engine and the jobs that completed. The DRM
- * devices list these totals in debugfs and report each open file's engine
- * time as drm-engine-render in /proc/<pid>/fdinfo/<fd>
- * (Documentation/gpu/drm-usage-stats.rst); the Rust sample only keeps
- * them. A job's time counts when it leaves the engine.
+ * the time its jobs held the engine and the jobs that completed, and lists
+ * these totals with the cgroup's values in debugfs, a line per cgroup that
+ * holds its data: dri/<device>/cgroups for the DRM devices,
+ * cgroup_gpu_rust<N>/cgroups for the Rust ones. The DRM devices also report
+ * each open file's engine time as drm-engine-render in
+ * /proc/<pid>/fdinfo/<fd> (Documentation/gpu/drm-usage-stats.rst). A job's
+ * time counts when it leaves the engine.
  */
 #ifndef _CGROUP_GPU_DRM_H
 #define _CGROUP_GPU_DRM_H

@@ -18,21 +18,26 @@
 //! Each device is a misc device, `/dev/cgroup_gpu_rust<N>`, that answers the
 //! ioctls of `samples/cgroup_driver/cgroup_gpu_drm.h`, like the C DRM sample;
 //! the definitions below are that header's, and the selftests, which use the
-//! header, run against both samples.
+//! header, run against both samples. Its cgroups' settings and usage are in
+//! `/sys/kernel/debug/cgroup_gpu_rust<N>/cgroups`, in the DRM sample's format.
 
 use core::{
     mem::size_of,
     sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicU64, Ordering},
 };
 use kernel::{
+    c_str,
     capability::{capable, CAP_SYS_NICE},
     cgroup::{Cgroup, CgroupData, Registration},
+    debugfs::{Dir, Show},
     fmt,
     ioctl::{_IOW, _IOWR},
     miscdevice::{MiscDevice, MiscDeviceRegistration, MiscDeviceVtable},
     module_param_uint, new_condvar, new_mutex,
     prelude::*,
     rbtree::{RBTree, RBTreeNodeReservation},
+    seq_file::SeqFile,
+    seq_print,
     str::CString,
     sync::{Arc, CondVar, CondVarTimeoutResult, Mutex},
     time::{msecs_to_jiffies, Ktime, NSEC_PER_MSEC},
@@ -466,6 +471,34 @@ impl Device {
     }
 }
 
+/// The `cgroups` file of a device's debugfs: a line per cgroup that holds its
+/// data, with the cgroup's id, values and usage.
+impl Show for Device {
+    fn show(&self, m: &SeqFile) {
+        for cgroup in Cgroup::root().descendants() {
+            let Ok(Some(settings)) = self.settings.find(&cgroup) else {
+                continue;
+            };
+            seq_print!(m, "cgroup {}", cgroup.id());
+            for (name, param) in [
+                ("priority_offset", Param::PriorityOffset),
+                ("dispboost", Param::DispBoost),
+            ] {
+                match param.of(settings).load(Ordering::Relaxed) {
+                    UNSET => seq_print!(m, " {name} unset"),
+                    value => seq_print!(m, " {name} {value}"),
+                }
+            }
+            seq_print!(
+                m,
+                " engine_ns {} jobs_done {}\n",
+                settings.engine_ns.load(Ordering::Relaxed),
+                settings.jobs_done.load(Ordering::Relaxed)
+            );
+        }
+    }
+}
+
 /// A context: it stays with the cgroup its creator was in.
 struct Context {
     cgroup: ARef<Cgroup>,
@@ -705,8 +738,14 @@ impl MiscDevice for OpenFile {
 
 static FOPS: MiscDeviceVtable<OpenFile> = MiscDeviceVtable::new(&THIS_MODULE);
 
+/// A device as the module keeps it: its node and its debugfs directory.
+struct Registered {
+    _node: MiscDeviceRegistration<OpenFile>,
+    _debugfs: Dir,
+}
+
 struct RustCgroupGpu {
-    _devices: KVec<MiscDeviceRegistration<OpenFile>>,
+    _devices: KVec<Registered>,
 }
 
 impl kernel::Module for RustCgroupGpu {
@@ -726,9 +765,14 @@ impl kernel::Module for RustCgroupGpu {
                 GFP_KERNEL,
             )?;
             let name = CString::try_from_fmt(fmt!("cgroup_gpu_rust{index}"))?;
+            let mut debugfs = Dir::new(&name);
+            debugfs.show_file(c_str!("cgroups"), device.clone())?;
             devices.push(
-                // Like a DRM render node: any user may open it.
-                MiscDeviceRegistration::register(name, 0o666, &FOPS, device)?,
+                Registered {
+                    // Like a DRM render node: any user may open it.
+                    _node: MiscDeviceRegistration::register(name, 0o666, &FOPS, device)?,
+                    _debugfs: debugfs,
+                },
                 GFP_KERNEL,
             )?;
         }

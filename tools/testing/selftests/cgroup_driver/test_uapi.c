@@ -53,7 +53,54 @@ FIXTURE_VARIANT(uapi) {
 	const char *bus_driver;
 	/* Refuses an ioctl whose type or direction is not the uAPI's. */
 	bool whole_ioctl_number;
+	/* Writes the path of the debugfs file that lists @dev's cgroups. */
+	int (*usage_file)(int dev, char *path, size_t size);
 };
+
+/* The name of the sysfs directory /sys/dev/char/<dev's numbers>@suffix. */
+static int char_dev_name(int dev, const char *suffix, char *name, size_t size)
+{
+	char link[64], target[PATH_MAX];
+	struct stat st;
+	ssize_t len;
+
+	if (fstat(dev, &st))
+		return -1;
+	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u%s",
+		 major(st.st_rdev), minor(st.st_rdev), suffix);
+	len = readlink(link, target, sizeof(target) - 1);
+	if (len < 0)
+		return -1;
+	target[len] = '\0';
+	snprintf(name, size, "%s", basename(target));
+	return 0;
+}
+
+/* The name of the bus device behind the character device open as @dev. */
+static int device_name(int dev, char *name, size_t size)
+{
+	return char_dev_name(dev, "/device", name, size);
+}
+
+static int drm_usage_file(int dev, char *path, size_t size)
+{
+	char name[64];
+
+	if (device_name(dev, name, sizeof(name)))
+		return -1;
+	snprintf(path, size, "/sys/kernel/debug/dri/%s/cgroups", name);
+	return 0;
+}
+
+static int rust_usage_file(int dev, char *path, size_t size)
+{
+	char name[64];
+
+	if (char_dev_name(dev, "", name, sizeof(name)))
+		return -1;
+	snprintf(path, size, "/sys/kernel/debug/%s/cgroups", name);
+	return 0;
+}
 
 /* The render nodes of DRM driver "cgroup_gpu", in minor order. */
 static int open_drm_devices(int dev[2])
@@ -90,12 +137,14 @@ FIXTURE_VARIANT_ADD(uapi, drm) {
 	.module = "cgroup_driver_drm",
 	.open_devices = open_drm_devices,
 	.bus_driver = "/sys/bus/platform/drivers/cgroup_gpu",
+	.usage_file = drm_usage_file,
 };
 
 FIXTURE_VARIANT_ADD(uapi, rust) {
 	.module = "rust_cgroup_driver",
 	.open_devices = open_rust_devices,
 	.whole_ioctl_number = true,
+	.usage_file = rust_usage_file,
 };
 
 static int setparam(int dev, int cgroup_fd, __u64 param, __s64 value)
@@ -804,25 +853,6 @@ TEST_F(uapi, freed_when_the_cgroup_goes)
 	EXPECT_TRUE(wait_core_objects(variant->module, 0));
 }
 
-/* The name of the bus device behind the character device open as @dev. */
-static int device_name(int dev, char *name, size_t size)
-{
-	char link[64], target[PATH_MAX];
-	struct stat st;
-	ssize_t len;
-
-	if (fstat(dev, &st))
-		return -1;
-	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u/device",
-		 major(st.st_rdev), minor(st.st_rdev));
-	len = readlink(link, target, sizeof(target) - 1);
-	if (len < 0)
-		return -1;
-	target[len] = '\0';
-	snprintf(name, size, "%s", basename(target));
-	return 0;
-}
-
 /* Writes @device to @op ("bind" or "unbind") of @bus_driver. */
 static int bind_op(const char *bus_driver, const char *op, const char *device)
 {
@@ -1381,19 +1411,19 @@ static long long fdinfo_value(int fd, const char *key)
 
 /*
  * A device's engine time and completed jobs of @cgroup (a directory), from
- * the DRM device's debugfs; -1 if it lists no such cgroup.
+ * the device's debugfs; -1 if it lists no such cgroup.
  */
-static int cgroup_usage(int dev, const char *cgroup, long long *ns, long long *jobs)
+static int cgroup_usage(int (*usage_file)(int dev, char *path, size_t size),
+			int dev, const char *cgroup, long long *ns, long long *jobs)
 {
-	char name[64], path[PATH_MAX], line[256];
+	char path[PATH_MAX], line[256];
 	unsigned long long id;
 	struct stat st;
 	int ret = -1;
 	FILE *f;
 
-	if (stat(cgroup, &st) || device_name(dev, name, sizeof(name)))
+	if (stat(cgroup, &st) || usage_file(dev, path, sizeof(path)))
 		return -1;
-	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%s/cgroups", name);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -1409,10 +1439,11 @@ static int cgroup_usage(int dev, const char *cgroup, long long *ns, long long *j
 }
 
 /*
- * Engine time per file in fdinfo, as GPU top tools read it, and per cgroup
- * (the context's) in debugfs, with the jobs that completed.
+ * Each device lists in debugfs, per cgroup (the context's), the engine time
+ * its jobs used and the jobs that completed, and no cgroup it ran nothing
+ * for.
  */
-TEST_F(uapi, drm_usage_is_accounted)
+TEST_F(uapi, usage_is_listed_per_cgroup)
 {
 	long ctx_a = ctx_in(self->dev[0], self->cg_a, self->root);
 	int other = reopen(self->dev[0]);
@@ -1420,8 +1451,33 @@ TEST_F(uapi, drm_usage_is_accounted)
 	long long ns, jobs;
 	int i, id;
 
+	ASSERT_LE(0, ctx_a);
+	ASSERT_LE(0, ctx_b);
+	for (i = 0; i < 3; i++) {
+		id = submit(self->dev[0], ctx_a, JOB_NS, NULL);
+		EXPECT_NE(0, job_end_seq(self->dev[0], id, 0));
+	}
+	EXPECT_NE(0, job_end_seq(other, submit(other, ctx_b, JOB_NS, NULL), 0));
+	ASSERT_EQ(0, cgroup_usage(variant->usage_file, self->dev[0], self->cg_a, &ns, &jobs));
+	EXPECT_LE(3 * JOB_NS, ns);
+	EXPECT_EQ(3, jobs);
+	ASSERT_EQ(0, cgroup_usage(variant->usage_file, self->dev[0], self->cg_b, &ns, &jobs));
+	EXPECT_LE(JOB_NS, ns);
+	EXPECT_EQ(1, jobs);
+	EXPECT_EQ(-1, cgroup_usage(variant->usage_file, self->dev[1], self->cg_a, &ns, &jobs));
+	close(other);
+}
+
+/* Engine time per file in fdinfo, as GPU top tools read it. */
+TEST_F(uapi, drm_usage_is_in_fdinfo)
+{
+	long ctx_a = ctx_in(self->dev[0], self->cg_a, self->root);
+	int other = reopen(self->dev[0]);
+	long ctx_b = ctx_in(other, self->cg_b, self->root);
+	int i, id;
+
 	if (!variant->bus_driver)
-		SKIP(return, "fdinfo and debugfs usage are the DRM sample's");
+		SKIP(return, "fdinfo is the DRM sample's");
 	ASSERT_LE(0, ctx_a);
 	ASSERT_LE(0, ctx_b);
 	EXPECT_EQ(0, fdinfo_value(self->dev[0], "drm-engine-render"));
@@ -1433,13 +1489,6 @@ TEST_F(uapi, drm_usage_is_accounted)
 	EXPECT_NE(0, job_end_seq(other, submit(other, ctx_b, JOB_NS, NULL), 0));
 	EXPECT_LE(3 * JOB_NS, fdinfo_value(self->dev[0], "drm-engine-render"));
 	EXPECT_LE(JOB_NS, fdinfo_value(other, "drm-engine-render"));
-	ASSERT_EQ(0, cgroup_usage(self->dev[0], self->cg_a, &ns, &jobs));
-	EXPECT_LE(3 * JOB_NS, ns);
-	EXPECT_EQ(3, jobs);
-	ASSERT_EQ(0, cgroup_usage(self->dev[0], self->cg_b, &ns, &jobs));
-	EXPECT_EQ(1, jobs);
-	/* The other device ran nothing for them. */
-	EXPECT_EQ(-1, cgroup_usage(self->dev[1], self->cg_a, &ns, &jobs));
 	close(other);
 }
 
