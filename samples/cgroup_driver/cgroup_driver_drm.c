@@ -610,7 +610,9 @@ static void cgpu_ctx_destroy_entities(struct cgpu_context *ctx)
  * At unbind: ends the running job and every job that reaches the engine
  * from now with -ENODEV, destroys every context's entities, waits until
  * the scheduler has freed every job, and only then tears it down, since
- * drm_sched_fini() frees no pending job.
+ * drm_sched_fini() frees no pending job. The jobs that closed files'
+ * entities dropped are freed from the system workqueue, even after the
+ * last file is gone: without the wait they would reach a freed device.
  */
 static void cgpu_engine_fini(struct cgpu_device *cdev)
 {

@@ -1575,21 +1575,49 @@ TEST_F(uapi, unbind_ends_jobs_and_wakes_waiters)
 	}
 }
 
-/* Files closed with jobs in flight, and the module unloaded at once. */
-TEST_F(uapi, unload_with_jobs_in_flight)
+/*
+ * Files of the device of @dev, each with a context in @cgroup and its most
+ * jobs: a plug, then jobs queued behind it. Closing them leaves a thousand
+ * dropped jobs to free.
+ */
+#define BUSY_FILES 16
+
+static int open_busy_files(int dev, const char *cgroup, const char *root,
+			   int files[BUSY_FILES])
 {
 	int i, j;
 	long ctx;
 
-	for (i = 0; i < 2; i++) {
-		ctx = ctx_in(self->dev[i], self->cg_a, self->root);
-		ASSERT_LE(0, ctx);
-		ASSERT_LT(0, submit(self->dev[i], ctx, CGROUP_GPU_JOB_MAX_NS, NULL));
+	for (i = 0; i < BUSY_FILES; i++) {
+		files[i] = reopen(dev);
+		ctx = ctx_in(files[i], cgroup, root);
+		if (ctx < 0 || submit(files[i], ctx, 0, NULL) <= 0)
+			return -1;
 		for (j = 1; j < CGROUP_GPU_MAX_JOBS; j++)
-			ASSERT_LT(0, submit(self->dev[i], ctx, JOB_NS, NULL));
+			if (submit(files[i], ctx, JOB_NS, NULL) <= 0)
+				return -1;
+	}
+	return 0;
+}
+
+/*
+ * The last files closed with jobs in flight, and the module unloaded at
+ * once: the DRM scheduler frees the dropped jobs from the system workqueue,
+ * which each device's unbind must wait for before the scheduler, the device
+ * and the module go (the kernel log and kmemleak must stay clean).
+ */
+TEST_F(uapi, unload_with_jobs_in_flight)
+{
+	int files[2][BUSY_FILES], i, j;
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, open_busy_files(self->dev[i], self->cg_a, self->root, files[i]));
 		close(self->dev[i]);
 		self->dev[i] = -1;
 	}
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < BUSY_FILES; j++)
+			close(files[i][j]);
 	EXPECT_EQ(0, unload_module(variant->module));
 	ASSERT_EQ(0, load_sample(variant->module));
 	ASSERT_EQ(0, variant->open_devices(self->dev));
