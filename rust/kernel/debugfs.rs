@@ -68,6 +68,7 @@ unsafe impl Sync for Dir {}
 
 impl Dir {
     /// Creates `/sys/kernel/debug/<name>`.
+    #[cfg_attr(not(CONFIG_DEBUG_FS), allow(unused_variables))]
     pub fn new(name: &CStr) -> Self {
         // INVARIANT: `debugfs_create_dir()` returns the directory, or an
         // error pointer, and there are no files yet.
@@ -84,6 +85,7 @@ impl Dir {
     /// `data` until the directory is dropped.
     ///
     /// Fails only if memory for keeping `data` cannot be allocated.
+    #[cfg_attr(not(CONFIG_DEBUG_FS), allow(unused_variables))]
     pub fn show_file(&mut self, name: &CStr, data: Arc<dyn Show>) -> Result {
         self.shown.push(KBox::new(data, GFP_KERNEL)?, GFP_KERNEL)?;
         #[cfg(CONFIG_DEBUG_FS)]
