@@ -297,7 +297,9 @@ impl Cgroup {
     /// listing what a driver keeps on a subtree.
     ///
     /// Cgroups created or removed during the walk may or may not be in it;
-    /// removing a cgroup that the walk holds does not end it.
+    /// removing a cgroup that the walk holds does not end it. Removed
+    /// cgroups that something still holds a reference on are in it, as
+    /// their driver data is: the core frees that with the cgroup.
     ///
     /// # Examples
     ///
@@ -322,9 +324,10 @@ impl Cgroup {
     fn next_descendant(&self, pos: Option<&Cgroup>) -> Option<ARef<Cgroup>> {
         let root = self.css();
         let mut css = pos.map_or(ptr::null_mut(), Cgroup::css);
-        // SAFETY: `css_next_descendant_pre()` needs RCU, and `pos` and `root`
-        // to be accessible, which their references make them, even if `pos`
-        // has been removed since. Under RCU, each css it returns stays valid,
+        // SAFETY: `css_next_descendant_pre()` needs RCU, `pos` to be a
+        // descendant of `root`, which it returned before, and both to be
+        // accessible, which their references make them, even if `pos` has
+        // been removed since. Under RCU, each css it returns stays valid,
         // with its cgroup, until the tryget: one that fails is dying, and the
         // walk goes on past it.
         unsafe {

@@ -12,7 +12,9 @@
 
 #[cfg(CONFIG_DEBUG_FS)]
 use crate::bindings;
-use crate::{alloc::KBox, prelude::*, seq_file::SeqFile, str::CStr, sync::Arc};
+use crate::{prelude::*, seq_file::SeqFile, sync::Arc};
+#[cfg(CONFIG_DEBUG_FS)]
+use core::ptr;
 
 /// What a debugfs file shows.
 pub trait Show: Send + Sync {
@@ -70,13 +72,15 @@ impl Dir {
     /// Creates `/sys/kernel/debug/<name>`.
     #[cfg_attr(not(CONFIG_DEBUG_FS), allow(unused_variables))]
     pub fn new(name: &CStr) -> Self {
+        #[cfg(CONFIG_DEBUG_FS)]
+        // SAFETY: `name` is NUL-terminated, and a null parent is the root of
+        // debugfs.
+        let dentry = unsafe { bindings::debugfs_create_dir(name.as_char_ptr(), ptr::null_mut()) };
         // INVARIANT: `debugfs_create_dir()` returns the directory, or an
         // error pointer, and there are no files yet.
         Dir {
             #[cfg(CONFIG_DEBUG_FS)]
-            // SAFETY: `name` is NUL-terminated, and a null parent is the
-            // root of debugfs.
-            dentry: unsafe { bindings::debugfs_create_dir(name.as_char_ptr(), core::ptr::null_mut()) },
+            dentry,
             shown: KVec::new(),
         }
     }
@@ -115,8 +119,9 @@ impl Drop for Dir {
         #[cfg(CONFIG_DEBUG_FS)]
         // SAFETY: `self.dentry` is the directory or an error pointer, which
         // `debugfs_remove()` ignores. It returns once no reader is inside
-        // a file's operations, and none can enter them again, so `shown`
-        // may go after it.
+        // a file's read or llseek, and none can enter them again, so
+        // `shown` may go after it: closing a file that is still open only
+        // runs `single_release()`, which never reads what it showed.
         unsafe {
             bindings::debugfs_remove(self.dentry)
         };
@@ -143,6 +148,8 @@ static SHOW_FOPS: ShowFops = ShowFops(bindings::file_operations {
     ..unsafe { core::mem::MaybeUninit::zeroed().assume_init() }
 });
 
+/// Opens a [`Dir::show_file`] file as a seq_file that [`show`] fills.
+///
 /// # Safety
 ///
 /// `inode` and `file` are a [`Dir::show_file`] file's, being opened.
@@ -156,6 +163,8 @@ unsafe extern "C" fn show_open(
     unsafe { bindings::single_open(file, Some(show), (*inode).i_private) }
 }
 
+/// Fills the seq_file of a [`Dir::show_file`] file, at a read or a seek.
+///
 /// # Safety
 ///
 /// `m` is the seq_file of a [`Dir::show_file`] file, being read.
@@ -165,8 +174,8 @@ unsafe extern "C" fn show(
     _v: *mut crate::ffi::c_void,
 ) -> crate::ffi::c_int {
     // SAFETY: `single_open()` set `private` to the file's `Arc<dyn Show>`,
-    // which outlives every read, since debugfs proxies the read and the
-    // file's removal waits for it.
+    // which outlives every call: debugfs proxies the read and the llseek
+    // that call this, and the file's removal waits for them.
     let data = unsafe { &*(*m).private.cast::<Arc<dyn Show>>() };
     // SAFETY: The read that fills `m` is the only user of it.
     data.show(unsafe { SeqFile::from_raw(m) });

@@ -5,12 +5,16 @@
 //! C header: [`include/linux/seq_file.h`](srctree/include/linux/seq_file.h).
 
 use crate::{bindings, c_str, ffi::c_void, types::Opaque};
+use core::marker::PhantomData;
 
 /// A `struct seq_file` that is being filled: what a read of its file shows.
 ///
 /// Only the function filling it sees it, so it is neither `Send` nor `Sync`.
 #[repr(transparent)]
-pub struct SeqFile(Opaque<bindings::seq_file>);
+pub struct SeqFile {
+    inner: Opaque<bindings::seq_file>,
+    _not_thread_safe: PhantomData<*mut ()>,
+}
 
 impl SeqFile {
     /// Borrows the seq_file at `ptr` for the call that fills it.
@@ -34,7 +38,7 @@ impl SeqFile {
         // takes a pointer to a `fmt::Arguments`, which outlives the call.
         unsafe {
             bindings::seq_printf(
-                self.0.get(),
+                self.inner.get(),
                 c_str!("%pA").as_char_ptr(),
                 core::ptr::from_ref(&args).cast::<c_void>(),
             )

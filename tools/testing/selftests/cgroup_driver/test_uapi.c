@@ -1410,38 +1410,49 @@ static long long fdinfo_value(int fd, const char *key)
 }
 
 /*
- * A device's engine time and completed jobs of @cgroup (a directory), from
- * the device's debugfs; -1 if it lists no such cgroup.
+ * The line that the device's debugfs lists for @cgroup (a directory), in
+ * @line: 0, -1 if it lists no such cgroup, -2 if there is no listing.
  */
-static int cgroup_usage(int (*usage_file)(int dev, char *path, size_t size),
-			int dev, const char *cgroup, long long *ns, long long *jobs)
+static int cgroup_line(int (*usage_file)(int dev, char *path, size_t size),
+		       int dev, const char *cgroup, char *line, int size)
 {
-	char path[PATH_MAX], line[256];
+	char path[PATH_MAX];
 	unsigned long long id;
 	struct stat st;
 	int ret = -1;
 	FILE *f;
 
 	if (stat(cgroup, &st) || usage_file(dev, path, sizeof(path)))
-		return -1;
+		return -2;
 	f = fopen(path, "r");
 	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		char *usage = strstr(line, " engine_ns ");
-
-		if (sscanf(line, "cgroup %llu", &id) == 1 && id == st.st_ino && usage &&
-		    sscanf(usage, " engine_ns %lld jobs_done %lld", ns, jobs) == 2)
+		return -2;
+	while (ret && fgets(line, size, f))
+		if (sscanf(line, "cgroup %llu ", &id) == 1 && id == st.st_ino)
 			ret = 0;
-	}
 	fclose(f);
 	return ret;
 }
 
+/* The engine time and completed jobs of @cgroup's line, as cgroup_line(). */
+static int cgroup_usage(int (*usage_file)(int dev, char *path, size_t size),
+			int dev, const char *cgroup, long long *ns, long long *jobs)
+{
+	char line[256], *usage;
+	int ret = cgroup_line(usage_file, dev, cgroup, line, sizeof(line));
+
+	if (ret)
+		return ret;
+	usage = strstr(line, " engine_ns ");
+	if (!usage || sscanf(usage, " engine_ns %lld jobs_done %lld", ns, jobs) != 2)
+		return -2;
+	return 0;
+}
+
 /*
- * Each device lists in debugfs, per cgroup (the context's), the engine time
- * its jobs used and the jobs that completed, and no cgroup it ran nothing
- * for.
+ * Each device lists in debugfs, a line per cgroup that holds its data, the
+ * cgroup's values and the engine time and completed jobs of the contexts
+ * created in it, in one format for both samples.
  */
 TEST_F(uapi, usage_is_listed_per_cgroup)
 {
@@ -1449,35 +1460,68 @@ TEST_F(uapi, usage_is_listed_per_cgroup)
 	int other = reopen(self->dev[0]);
 	long ctx_b = ctx_in(other, self->cg_b, self->root);
 	long long ns, jobs;
+	char line[256];
 	int i, id;
 
 	ASSERT_LE(0, ctx_a);
 	ASSERT_LE(0, ctx_b);
+	ASSERT_EQ(0, setparam(self->dev[0], self->a, OFFSET, -200));
 	for (i = 0; i < 3; i++) {
 		id = submit(self->dev[0], ctx_a, JOB_NS, NULL);
 		EXPECT_NE(0, job_end_seq(self->dev[0], id, 0));
 	}
 	EXPECT_NE(0, job_end_seq(other, submit(other, ctx_b, JOB_NS, NULL), 0));
+	close(other);
 	ASSERT_EQ(0, cgroup_usage(variant->usage_file, self->dev[0], self->cg_a, &ns, &jobs));
 	EXPECT_LE(3 * JOB_NS, ns);
 	EXPECT_EQ(3, jobs);
+	ASSERT_EQ(0, cgroup_line(variant->usage_file, self->dev[0], self->cg_a,
+				 line, sizeof(line)));
+	EXPECT_NE(NULL, strstr(line, " priority_offset -200 dispboost unset engine_ns "))
+		TH_LOG("%s", line);
 	ASSERT_EQ(0, cgroup_usage(variant->usage_file, self->dev[0], self->cg_b, &ns, &jobs));
 	EXPECT_LE(JOB_NS, ns);
 	EXPECT_EQ(1, jobs);
 	EXPECT_EQ(-1, cgroup_usage(variant->usage_file, self->dev[1], self->cg_a, &ns, &jobs));
-	close(other);
+}
+
+/*
+ * A listing that is open while its device and module go: its reads fail
+ * from then on, and closing it is safe.
+ */
+TEST_F(uapi, usage_listing_open_across_unload)
+{
+	char path[PATH_MAX], buf[256];
+	int fd, i;
+
+	ASSERT_LE(0, ctx_in(self->dev[0], self->cg_a, self->root));
+	ASSERT_EQ(0, variant->usage_file(self->dev[0], path, sizeof(path)));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_LT(0, read(fd, buf, sizeof(buf)));
+	for (i = 0; i < 2; i++) {
+		close(self->dev[i]);
+		self->dev[i] = -1;
+	}
+	EXPECT_EQ(0, unload_module(variant->module));
+	EXPECT_EQ(-1, pread(fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(EIO, errno);
+	close(fd);
+	ASSERT_EQ(0, load_sample(variant->module));
+	ASSERT_EQ(0, variant->open_devices(self->dev));
 }
 
 /* Engine time per file in fdinfo, as GPU top tools read it. */
 TEST_F(uapi, drm_usage_is_in_fdinfo)
 {
-	long ctx_a = ctx_in(self->dev[0], self->cg_a, self->root);
-	int other = reopen(self->dev[0]);
-	long ctx_b = ctx_in(other, self->cg_b, self->root);
-	int i, id;
+	long ctx_a, ctx_b;
+	int other, i, id;
 
 	if (!variant->bus_driver)
 		SKIP(return, "fdinfo is the DRM sample's");
+	ctx_a = ctx_in(self->dev[0], self->cg_a, self->root);
+	other = reopen(self->dev[0]);
+	ctx_b = ctx_in(other, self->cg_b, self->root);
 	ASSERT_LE(0, ctx_a);
 	ASSERT_LE(0, ctx_b);
 	EXPECT_EQ(0, fdinfo_value(self->dev[0], "drm-engine-render"));
@@ -1585,19 +1629,21 @@ TEST_F(uapi, unbind_ends_jobs_and_wakes_waiters)
 static int open_busy_files(int dev, const char *cgroup, const char *root,
 			   int files[BUSY_FILES])
 {
-	int i, j;
+	int i, j, n = 0;
 	long ctx;
 
 	for (i = 0; i < BUSY_FILES; i++) {
 		files[i] = reopen(dev);
 		ctx = ctx_in(files[i], cgroup, root);
-		if (ctx < 0 || submit(files[i], ctx, 0, NULL) <= 0)
-			return -1;
+		n += ctx >= 0 && submit(files[i], ctx, 0, NULL) > 0;
 		for (j = 1; j < CGROUP_GPU_MAX_JOBS; j++)
-			if (submit(files[i], ctx, JOB_NS, NULL) <= 0)
-				return -1;
+			n += ctx >= 0 && submit(files[i], ctx, JOB_NS, NULL) > 0;
 	}
-	return 0;
+	if (n == BUSY_FILES * CGROUP_GPU_MAX_JOBS)
+		return 0;
+	for (i = 0; i < BUSY_FILES; i++)
+		close(files[i]);
+	return -1;
 }
 
 /*
