@@ -16,6 +16,10 @@ registrations() {
 	regs=$(cat "$REGS")
 	echo "${regs:-(none)}"
 }
+# The devices' own listings of the cgroups that hold their data.
+listings() {
+	ls /sys/kernel/debug/dri/cgroup_gpu.*/cgroups /sys/kernel/debug/cgroup_gpu_rust*/cgroups
+}
 
 say "kernel $(uname -r), cgroup v2 at $CG"
 insmod "$OBJ/drivers/gpu/drm/scheduler/gpu-sched.ko"
@@ -47,7 +51,7 @@ done
 say "the core's view: objects per registration"
 registrations
 say "the devices' view (debugfs): cgroups that hold data"
-for d in /sys/kernel/debug/dri/cgroup_gpu.*/cgroups /sys/kernel/debug/cgroup_gpu_rust*/cgroups; do
+for d in $(listings); do
 	echo "$d:"
 	sed 's/^/  /' "$d"
 done
@@ -87,7 +91,7 @@ for dev in $(echo $DEVICES | cut -d' ' -f1) /dev/cgroup_gpu_rust0; do
 	offsets "$dev" 200 -300
 done
 say "the devices' per-cgroup usage after it (debugfs): engine time and jobs done"
-for d in /sys/kernel/debug/dri/cgroup_gpu.*/cgroups /sys/kernel/debug/cgroup_gpu_rust*/cgroups; do
+for d in $(listings); do
 	echo "$d:"
 	sed 's/^/  /' "$d"
 done
@@ -100,7 +104,7 @@ for _ in $(seq 50); do
 done
 say "after removing both cgroups their data is gone:"
 registrations
-for d in /sys/kernel/debug/dri/cgroup_gpu.*/cgroups; do
+for d in $(listings); do
 	echo "$d: $(wc -l < "$d") cgroups"
 done
 
