@@ -147,13 +147,19 @@ FIXTURE_VARIANT_ADD(uapi, rust) {
 	.usage_file = rust_usage_file,
 };
 
+/* An ioctl's result: 0, or -errno. */
+static int ioctl_ret(int dev, unsigned long cmd, void *arg)
+{
+	return ioctl(dev, cmd, arg) ? -errno : 0;
+}
+
 static int setparam(int dev, int cgroup_fd, __u64 param, __s64 value)
 {
 	struct cgroup_gpu_param p = {
 		.cgroup_fd = cgroup_fd, .param = param, .value = value,
 	};
 
-	return ioctl(dev, DRM_IOCTL_CGROUP_GPU_SETPARAM, &p) ? -errno : 0;
+	return ioctl_ret(dev, DRM_IOCTL_CGROUP_GPU_SETPARAM, &p);
 }
 
 static int setparam_flags(int dev, int cgroup_fd, __u32 flags, __s64 value)
@@ -162,7 +168,7 @@ static int setparam_flags(int dev, int cgroup_fd, __u32 flags, __s64 value)
 		.cgroup_fd = cgroup_fd, .flags = flags, .param = OFFSET, .value = value,
 	};
 
-	return ioctl(dev, DRM_IOCTL_CGROUP_GPU_SETPARAM, &p) ? -errno : 0;
+	return ioctl_ret(dev, DRM_IOCTL_CGROUP_GPU_SETPARAM, &p);
 }
 
 /*
@@ -213,7 +219,7 @@ static int unset(int dev, int cgroup_fd, __u64 param)
 		.cgroup_fd = cgroup_fd, .flags = CGROUP_GPU_PARAM_UNSET, .param = param,
 	};
 
-	return ioctl(dev, DRM_IOCTL_CGROUP_GPU_SETPARAM, &p) ? -errno : 0;
+	return ioctl_ret(dev, DRM_IOCTL_CGROUP_GPU_SETPARAM, &p);
 }
 
 /* Creates a context; returns its effective priority. */
@@ -762,12 +768,10 @@ TEST_F(uapi, ioctl_number_is_checked_whole)
 
 	if (!variant->whole_ioctl_number)
 		SKIP(return, "DRM routes driver ioctls by number, as for every DRM driver");
-	EXPECT_EQ(-1, ioctl(self->dev[0], _IOW('x', nr, struct cgroup_gpu_param), &p));
-	EXPECT_EQ(ENOTTY, errno);
-	EXPECT_EQ(-1, ioctl(self->dev[0], _IOR(DRM_IOCTL_BASE, nr, struct cgroup_gpu_param), &p));
-	EXPECT_EQ(ENOTTY, errno);
-	EXPECT_EQ(-1, ioctl(self->dev[0], _IOW(DRM_IOCTL_BASE, nr, __u64), &p));
-	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-ENOTTY, ioctl_ret(self->dev[0], _IOW('x', nr, struct cgroup_gpu_param), &p));
+	EXPECT_EQ(-ENOTTY, ioctl_ret(self->dev[0],
+				     _IOR(DRM_IOCTL_BASE, nr, struct cgroup_gpu_param), &p));
+	EXPECT_EQ(-ENOTTY, ioctl_ret(self->dev[0], _IOW(DRM_IOCTL_BASE, nr, __u64), &p));
 	EXPECT_EQ(0, getparam(self->dev[0], self->a, OFFSET));
 	EXPECT_EQ(0, ioctl(self->dev[0], DRM_IOCTL_CGROUP_GPU_SETPARAM, &p));
 }
@@ -1002,7 +1006,7 @@ static int wait_job(int dev, __u32 id, __s64 timeout_ns, struct cgroup_gpu_wait 
 	memset(w, 0, sizeof(*w));
 	w->job_id = id;
 	w->timeout_ns = timeout_ns;
-	return ioctl(dev, DRM_IOCTL_CGROUP_GPU_WAIT, w) ? -errno : 0;
+	return ioctl_ret(dev, DRM_IOCTL_CGROUP_GPU_WAIT, w);
 }
 
 /* The end_seq of job @id, which must end with @status; 0 if it did not. */
@@ -1019,7 +1023,7 @@ static int unplug(int dev, __u32 id)
 {
 	struct cgroup_gpu_job j = { .job_id = id };
 
-	return ioctl(dev, DRM_IOCTL_CGROUP_GPU_UNPLUG, &j) ? -errno : 0;
+	return ioctl_ret(dev, DRM_IOCTL_CGROUP_GPU_UNPLUG, &j);
 }
 
 /* Creates a context on @dev as a process of @cgroup would; its id or -1. */
@@ -1069,23 +1073,19 @@ TEST_F(uapi, job_arguments_are_checked)
 	EXPECT_EQ(-EINVAL, submit(self->dev[0], ctx, CGROUP_GPU_JOB_MAX_NS + 1, NULL));
 	s.ctx_id = ctx;
 	s.flags = CGROUP_GPU_SUBMIT_PLUG;
-	EXPECT_EQ(-1, ioctl(self->dev[0], DRM_IOCTL_CGROUP_GPU_SUBMIT, &s));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EINVAL, ioctl_ret(self->dev[0], DRM_IOCTL_CGROUP_GPU_SUBMIT, &s));
 	s.flags = 0x2;
-	EXPECT_EQ(-1, ioctl(self->dev[0], DRM_IOCTL_CGROUP_GPU_SUBMIT, &s));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EINVAL, ioctl_ret(self->dev[0], DRM_IOCTL_CGROUP_GPU_SUBMIT, &s));
 	s.flags = 0;
 	s.duration_ns = 0;
-	EXPECT_EQ(-1, ioctl(self->dev[0], DRM_IOCTL_CGROUP_GPU_SUBMIT, &s));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EINVAL, ioctl_ret(self->dev[0], DRM_IOCTL_CGROUP_GPU_SUBMIT, &s));
 	s.duration_ns = JOB_NS;
 	s.pad = 1;
-	EXPECT_EQ(-1, ioctl(self->dev[0], DRM_IOCTL_CGROUP_GPU_SUBMIT, &s));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EINVAL, ioctl_ret(self->dev[0], DRM_IOCTL_CGROUP_GPU_SUBMIT, &s));
 	s.pad = 0;
 	s.syncobj = 12345;
-	EXPECT_EQ(-1, ioctl(self->dev[0], DRM_IOCTL_CGROUP_GPU_SUBMIT, &s));
-	EXPECT_EQ(variant->bus_driver ? ENOENT : EINVAL, errno);
+	EXPECT_EQ(-(variant->bus_driver ? ENOENT : EINVAL),
+		  ioctl_ret(self->dev[0], DRM_IOCTL_CGROUP_GPU_SUBMIT, &s));
 	EXPECT_EQ(-ENOENT, submit(self->dev[0], ctx + 1, JOB_NS, NULL));
 	/* A context is its file's: the other device's file has none. */
 	EXPECT_EQ(-ENOENT, submit(self->dev[1], ctx, JOB_NS, NULL));
@@ -1100,12 +1100,10 @@ TEST_F(uapi, job_arguments_are_checked)
 	EXPECT_EQ(-EINVAL, wait_job(self->dev[0], plug, -1, &w));
 	w.job_id = plug;
 	w.flags = 1;
-	EXPECT_EQ(-1, ioctl(self->dev[0], DRM_IOCTL_CGROUP_GPU_WAIT, &w));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EINVAL, ioctl_ret(self->dev[0], DRM_IOCTL_CGROUP_GPU_WAIT, &w));
 	w.flags = 0;
 	w.pad = 1;
-	EXPECT_EQ(-1, ioctl(self->dev[0], DRM_IOCTL_CGROUP_GPU_WAIT, &w));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EINVAL, ioctl_ret(self->dev[0], DRM_IOCTL_CGROUP_GPU_WAIT, &w));
 	EXPECT_EQ(-ENOENT, wait_job(self->dev[0], 0, 0, &w));
 	/* A plug holds the engine until it is released. */
 	EXPECT_EQ(-ETIME, wait_job(self->dev[0], job, 0, &w));
@@ -1382,8 +1380,7 @@ TEST_F(uapi, drm_out_fence_is_a_syncobj)
 	w.handles = (__u64)(uintptr_t)&handle;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	w.timeout_nsec = now.tv_sec * 1000000000LL + now.tv_nsec + 10000000;
-	EXPECT_EQ(-1, ioctl(self->dev[0], DRM_IOCTL_SYNCOBJ_WAIT, &w));
-	EXPECT_EQ(ETIME, errno);
+	EXPECT_EQ(-ETIME, ioctl_ret(self->dev[0], DRM_IOCTL_SYNCOBJ_WAIT, &w));
 	ASSERT_EQ(0, unplug(self->dev[0], plug));
 	w.timeout_nsec = now.tv_sec * 1000000000LL + now.tv_nsec + WAIT_NS;
 	EXPECT_EQ(0, ioctl(self->dev[0], DRM_IOCTL_SYNCOBJ_WAIT, &w));
@@ -1434,19 +1431,24 @@ static int cgroup_line(int (*usage_file)(int dev, char *path, size_t size),
 	return ret;
 }
 
+/* The engine time and completed jobs of a listing's @line; -2 if it has none. */
+static int line_usage(const char *line, long long *ns, long long *jobs)
+{
+	const char *usage = strstr(line, " engine_ns ");
+
+	if (!usage || sscanf(usage, " engine_ns %lld jobs_done %lld", ns, jobs) != 2)
+		return -2;
+	return 0;
+}
+
 /* The engine time and completed jobs of @cgroup's line, as cgroup_line(). */
 static int cgroup_usage(int (*usage_file)(int dev, char *path, size_t size),
 			int dev, const char *cgroup, long long *ns, long long *jobs)
 {
-	char line[256], *usage;
+	char line[256];
 	int ret = cgroup_line(usage_file, dev, cgroup, line, sizeof(line));
 
-	if (ret)
-		return ret;
-	usage = strstr(line, " engine_ns ");
-	if (!usage || sscanf(usage, " engine_ns %lld jobs_done %lld", ns, jobs) != 2)
-		return -2;
-	return 0;
+	return ret ?: line_usage(line, ns, jobs);
 }
 
 /*
@@ -1472,13 +1474,13 @@ TEST_F(uapi, usage_is_listed_per_cgroup)
 	}
 	EXPECT_NE(0, job_end_seq(other, submit(other, ctx_b, JOB_NS, NULL), 0));
 	close(other);
-	ASSERT_EQ(0, cgroup_usage(variant->usage_file, self->dev[0], self->cg_a, &ns, &jobs));
-	EXPECT_LE(3 * JOB_NS, ns);
-	EXPECT_EQ(3, jobs);
 	ASSERT_EQ(0, cgroup_line(variant->usage_file, self->dev[0], self->cg_a,
 				 line, sizeof(line)));
 	EXPECT_NE(NULL, strstr(line, " priority_offset -200 dispboost unset engine_ns "))
 		TH_LOG("%s", line);
+	ASSERT_EQ(0, line_usage(line, &ns, &jobs));
+	EXPECT_LE(3 * JOB_NS, ns);
+	EXPECT_EQ(3, jobs);
 	ASSERT_EQ(0, cgroup_usage(variant->usage_file, self->dev[0], self->cg_b, &ns, &jobs));
 	EXPECT_LE(JOB_NS, ns);
 	EXPECT_EQ(1, jobs);
